@@ -65,6 +65,14 @@ export interface SrArch {
   readonly filters: number;
   readonly residualBlocks: number;
   readonly upsample: 'resize' | 'transpose';
+  /**
+   * Global skip (a deviation from the paper, which has none): the input
+   * upsampled `bilinear`ly (half-pixel centres) or `nearest`, plus
+   * `0.5 tanh` of the last conv, clipped to [0, 1]; `none` gives the paper's
+   * `0.5 + 0.5 tanh`. Default `bilinear`: the net only learns the residual
+   * detail, which trains much faster.
+   */
+  readonly skip: 'bilinear' | 'nearest' | 'none';
 }
 
 export type TransformArch = StyleArch | SrArch;

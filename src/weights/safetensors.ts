@@ -138,10 +138,10 @@ export function serializeSafetensors(
     header[name] = { dtype, shape: [...tensor.shape], data_offsets: [offset, offset + count * width] };
     offset += count * width;
   }
-  let json = JSON.stringify(header);
+  const json = new TextEncoder().encode(JSON.stringify(header));
   // Pad the header with spaces to a multiple of 8 so the data is aligned (allowed by the format).
-  json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
-  const headerBytes = new TextEncoder().encode(json);
+  const headerBytes = new Uint8Array(json.byteLength + ((8 - (json.byteLength % 8)) % 8)).fill(0x20);
+  headerBytes.set(json);
   const out = new Uint8Array(8 + headerBytes.byteLength + offset);
   const view = new DataView(out.buffer);
   view.setBigUint64(0, BigInt(headerBytes.byteLength), true);

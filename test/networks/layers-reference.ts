@@ -1,0 +1,109 @@
+/**
+ * @file Plain-TypeScript loop implementations (no tfjs) of the layers the
+ * transform networks use, as an independent second implementation for tests.
+ * Images are single NHWC images (batch 1) as flat row-major arrays.
+ */
+
+/** One H x W x C image, row-major. */
+export interface RefImage {
+  readonly h: number;
+  readonly w: number;
+  readonly c: number;
+  readonly data: ArrayLike<number>;
+}
+
+/** Reflection index for i in [-(n-1), 2n-2]: x[-1] = x[1], x[n] = x[n-2]. */
+export function reflectIndex(i: number, n: number): number {
+  if (n === 1) return 0;
+  let j = i;
+  while (j < 0 || j >= n) j = j < 0 ? -j : 2 * (n - 1) - j;
+  return j;
+}
+
+/**
+ * Convolution with an HWIO kernel. Output pixel (oy, ox) reads input
+ * (oy*stride + ky - padTop, ox*stride + kx - padLeft); out-of-range reads are
+ * 0 (`zero`) or reflected (`reflect`).
+ */
+export function conv2dRef(
+  x: RefImage,
+  kernel: ArrayLike<number>,
+  k: [kh: number, kw: number, cout: number],
+  stride: number,
+  pad: [top: number, left: number],
+  outSize: [oh: number, ow: number],
+  mode: 'zero' | 'reflect',
+  bias?: ArrayLike<number>,
+): RefImage {
+  const [kh, kw, cout] = k;
+  const [oh, ow] = outSize;
+  const out = new Float64Array(oh * ow * cout);
+  for (let oy = 0; oy < oh; oy++) {
+    for (let ox = 0; ox < ow; ox++) {
+      for (let co = 0; co < cout; co++) {
+        let sum = bias ? bias[co]! : 0;
+        for (let ky = 0; ky < kh; ky++) {
+          let iy = oy * stride + ky - pad[0];
+          if (iy < 0 || iy >= x.h) {
+            if (mode === 'zero') continue;
+            iy = reflectIndex(iy, x.h);
+          }
+          for (let kx = 0; kx < kw; kx++) {
+            let ix = ox * stride + kx - pad[1];
+            if (ix < 0 || ix >= x.w) {
+              if (mode === 'zero') continue;
+              ix = reflectIndex(ix, x.w);
+            }
+            for (let ci = 0; ci < x.c; ci++) {
+              sum += x.data[(iy * x.w + ix) * x.c + ci]! * kernel[((ky * kw + kx) * x.c + ci) * cout + co]!;
+            }
+          }
+        }
+        out[(oy * ow + ox) * cout + co] = sum;
+      }
+    }
+  }
+  return { h: oh, w: ow, c: cout, data: out };
+}
+
+/** gamma (x - mean) / sqrt(biased var + eps) + beta per channel over H, W; optional ReLU. */
+export function instanceNormRef(x: RefImage, gamma: ArrayLike<number>, beta: ArrayLike<number>, eps: number, relu = false): RefImage {
+  const n = x.h * x.w;
+  const out = new Float64Array(n * x.c);
+  for (let ch = 0; ch < x.c; ch++) {
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += x.data[i * x.c + ch]!;
+    mean /= n;
+    let variance = 0;
+    for (let i = 0; i < n; i++) variance += (x.data[i * x.c + ch]! - mean) ** 2;
+    variance /= n;
+    for (let i = 0; i < n; i++) {
+      const v = (gamma[ch]! * (x.data[i * x.c + ch]! - mean)) / Math.sqrt(variance + eps) + beta[ch]!;
+      out[i * x.c + ch] = relu ? Math.max(0, v) : v;
+    }
+  }
+  return { ...x, data: out };
+}
+
+/** max |a - b| / max(1e-12, max |b|). */
+export function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} != ${b.length}`);
+  let diff = 0;
+  let scale = 1e-12;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return diff / scale;
+}
+
+/** Deterministic pseudo-random values in [lo, hi) (a tiny LCG, independent of src/random.ts). */
+export function lcgValues(count: number, seed: number, lo = -1, hi = 1): Float32Array {
+  const out = new Float32Array(count);
+  let s = seed >>> 0;
+  for (let i = 0; i < count; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = lo + ((hi - lo) * s) / 4294967296;
+  }
+  return out;
+}

@@ -1,0 +1,60 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { DEFAULT_SR_ARCH, DEFAULT_STYLE_ARCH, parseArch, resolveSrArch, resolveStyleArch } from '../../src/networks/arch.js';
+import { initParams } from '../../src/networks/init.js';
+import { paramSpecs, transformParamSpecs } from '../../src/networks/transform.js';
+
+type Coded = Error & { code?: string };
+const throwsOption = (fn: () => unknown, kind: typeof TypeError | typeof RangeError, pattern: RegExp): void => {
+  assert.throws(fn, (e: Coded) => e instanceof kind && e.code === 'E_OPTIONS' && pattern.test(e.message));
+};
+
+test('defaults resolve to the paper networks; ml5 defaults to transposed upsampling', () => {
+  assert.equal(resolveStyleArch(), DEFAULT_STYLE_ARCH);
+  assert.equal(resolveStyleArch({ width: 0.5 }), { ...DEFAULT_STYLE_ARCH, width: 0.5 });
+  assert.equal(resolveStyleArch({ variant: 'ml5' }).upsample, 'transpose');
+  assert.equal(resolveSrArch(), DEFAULT_SR_ARCH);
+  assert.equal(resolveSrArch({ scale: 8 }).scale, 8);
+});
+
+test('style arch validation: TypeError for wrong types, RangeError for bad values, naming the key', () => {
+  throwsOption(() => resolveStyleArch({ width: '1' as unknown as number }), TypeError, /^arch\.width must be a number/);
+  throwsOption(() => resolveStyleArch({ width: 0 }), RangeError, /^arch\.width must be .*received 0\)/);
+  throwsOption(() => resolveStyleArch({ width: Number.NaN }), RangeError, /arch\.width/);
+  throwsOption(() => resolveStyleArch({ residualBlocks: 1.5 }), RangeError, /^arch\.residualBlocks must be an integer in \[0, 64\] \(received 1\.5\)/);
+  throwsOption(() => resolveStyleArch({ upsample: 'bicubic' as 'resize' }), RangeError, /^arch\.upsample must be one of resize, transpose \(received "bicubic"\)/);
+  throwsOption(() => resolveStyleArch({ variant: 'ml5', upsample: 'resize' }), RangeError, /^arch\.upsample must be 'transpose' for the ml5 variant/);
+  throwsOption(() => resolveStyleArch({ task: 'sr' } as never), RangeError, /^arch\.task must be one of style/);
+  throwsOption(() => resolveStyleArch({ widht: 1 } as never), RangeError, /^arch\.widht must be absent \(known keys: task, variant, width/);
+  throwsOption(() => resolveStyleArch(null as never), TypeError, /^arch must be an object \(received null\)/);
+});
+
+test('sr arch validation', () => {
+  throwsOption(() => resolveSrArch({ scale: 3 as 2 }), RangeError, /^arch\.scale must be one of 2, 4, 8 \(received 3\)/);
+  throwsOption(() => resolveSrArch({ scale: '4' as unknown as 4 }), TypeError, /^arch\.scale/);
+  throwsOption(() => resolveSrArch({ filters: 0 }), RangeError, /^arch\.filters must be an integer in \[1, 1024\]/);
+  throwsOption(() => resolveSrArch({ skip: 'bicubic' as 'none' }), RangeError, /^arch\.skip must be one of bilinear, nearest, none/);
+});
+
+test('parseArch: fills defaults, dispatches on task, wraps problems as E_MODEL_FORMAT naming the file', () => {
+  assert.equal(parseArch('{"task":"sr","scale":2}'), { ...DEFAULT_SR_ARCH, scale: 2 });
+  assert.equal(parseArch(JSON.stringify(resolveStyleArch({ width: 0.5 }))), resolveStyleArch({ width: 0.5 }));
+  const formatError = (json: string, pattern: RegExp): void =>
+    assert.throws(() => parseArch(json, 'm.safetensors'), (e: Coded) => e.code === 'E_MODEL_FORMAT' && pattern.test(e.message));
+  formatError('{"task":', /^m\.safetensors: metadata 'arch' is not valid JSON/);
+  formatError('{"task":"gan"}', /^m\.safetensors: metadata 'arch' is invalid: arch\.task must be one of style, sr/);
+  formatError('{"task":"style","width":-1}', /arch\.width/);
+  formatError('[1]', /arch must be an object/);
+});
+
+test('transformParamSpecs dispatches on task; paramSpecs is the same function', () => {
+  assert.is(paramSpecs, transformParamSpecs);
+  assert.ok(transformParamSpecs(resolveStyleArch()).some((s) => s.name === 'd2.norm.gamma'));
+  assert.ok(transformParamSpecs(resolveSrArch()).some((s) => s.name === 'u2.bias'));
+});
+
+test('initParams rejects a non-integer seed', () => {
+  throwsOption(() => initParams(resolveSrArch({ filters: 2 }), 1.5), TypeError, /^seed must be an integer \(received 1\.5\)/);
+});
+
+test.run();
