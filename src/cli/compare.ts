@@ -1,0 +1,147 @@
+/**
+ * @file `perceptual compare A B`: the perceptual distance between a target
+ * image A and a generated image B of the same size, under a VGG loss network
+ * (SPEC section 3): every feature and style term, the pixel loss, the total
+ * variation of B and their weighted sum.
+ */
+import { existsSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import { Command, Option } from 'commander';
+import { optionRangeError, perceptualError } from '../errors.js';
+import type { PerceptualLossNumbers } from '../losses/perceptual.js';
+import type { ImageBatch, LossNetwork } from '../types.js';
+import {
+  type CommonOptions,
+  chooseBackend,
+  commandAction,
+  parseInteger,
+  parseList,
+  parseNonNegative,
+  withCommonOptions,
+} from './command-helpers.js';
+import type { CliContext } from './context.js';
+import type { Output } from './output.js';
+
+interface CompareOptions extends CommonOptions {
+  network: 'vgg16' | 'vgg19';
+  weights?: string;
+  seed?: number;
+  contentLayers?: string[];
+  styleLayers?: string[];
+  contentWeight?: number;
+  styleWeight?: number;
+  pixelWeight?: number;
+  tvWeight?: number;
+  tvPower?: '1' | '2';
+  json?: boolean;
+}
+
+/** The `compare` command. */
+export function compareCommand(context: CliContext): Command {
+  const command = new Command('compare')
+    .description('Perceptual distance between a target image A and a generated image B of the same size: feature (content) loss per layer, style loss per layer, pixel loss, total variation of B, and their weighted sum (SPEC section 3).')
+    .argument('<a>', 'target image (content and style reference)')
+    .argument('<b>', 'generated image (the one being judged)')
+    .addOption(new Option('--network <name>', 'loss network').choices(['vgg16', 'vgg19']).default('vgg16'))
+    .option('--weights <file>', 'VGG weights: torchvision safetensors or Keras notop .h5 (the format decides preprocessing). Default: the cached download (`perceptual weights fetch`)')
+    .option('--seed <n>', 'use RANDOM VGG weights from this seed: for testing only, the numbers mean nothing perceptually', parseInteger)
+    .option('--content-layers <list>', 'comma-separated taps for the feature loss (default relu2_2)', parseList)
+    .option('--style-layers <list>', 'comma-separated taps for the style loss (default relu1_2,relu2_2,relu3_3,relu4_3)', parseList)
+    .option('--content-weight <w>', 'weight of the feature loss in the total (default 1)', parseNonNegative)
+    .option('--style-weight <w>', 'weight of the style loss in the total (default 3)', parseNonNegative)
+    .option('--pixel-weight <w>', 'weight of the pixel loss in the total (default 0)', parseNonNegative)
+    .option('--tv-weight <w>', 'weight of the total variation in the total (default 0.01)', parseNonNegative)
+    .addOption(new Option('--tv-power <p>', 'exponent of the total variation').choices(['1', '2']))
+    .option('--json', 'print {"feature":{...},"style":{...},"pixel":n,"tv":n,"total":n} on stdout', false);
+  return withCommonOptions(command).action(
+    commandAction(context, async (output: Output, options: CompareOptions, a: string, b: string) => {
+      if (options.seed !== undefined && options.weights !== undefined) {
+        throw optionRangeError('--seed', 'left out when --weights is given (random weights are for testing only)', options.seed);
+      }
+      const weights = options.seed === undefined ? (options.weights ?? (await cachedWeights(options.network, context.env))) : undefined;
+      await chooseBackend(context, output, options.backend, 'infer');
+      const numbers = await compareImages(output, a, b, { ...options, weights });
+      if (options.json) {
+        output.result(JSON.stringify({ feature: numbers.feature, style: numbers.style, pixel: numbers.pixel, tv: numbers.tv, total: numbers.total }));
+      } else {
+        output.result(formatTable(numbers, options));
+      }
+    }),
+  );
+}
+
+async function compareImages(output: Output, a: string, b: string, options: CompareOptions): Promise<PerceptualLossNumbers> {
+  // Loaded on use, so `--help` and other commands start without sharp and the networks.
+  const { readImage } = await import('../data/image-io.js');
+  const { DEFAULT_PERCEPTUAL_LOSS_OPTIONS, disposeTerms, perceptualLoss, resolvePerceptualLossOptions, styleTargets, termsToNumbersAsync } = await import('../losses/perceptual.js');
+  const { loadLossNetwork } = await import('../networks/load-loss-network.js');
+  const images: ImageBatch[] = [];
+  let network: LossNetwork | undefined;
+  try {
+    images.push(await readImage(a));
+    images.push(await readImage(b));
+    const [target, generated] = images as [ImageBatch, ImageBatch];
+    if (target.shape[1] !== generated.shape[1] || target.shape[2] !== generated.shape[2]) {
+      throw perceptualError(
+        'E_TENSOR_SHAPE',
+        `Images must be the same size: A '${a}' is ${target.shape[2]}x${target.shape[1]}, B '${b}' is ${generated.shape[2]}x${generated.shape[1]} (width x height). Resize or crop one to match the other.`,
+      );
+    }
+    // Build the network only as deep as the deepest requested tap (SPEC section 2).
+    const taps = [...(options.contentLayers ?? DEFAULT_PERCEPTUAL_LOSS_OPTIONS.contentLayers), ...(options.styleLayers ?? DEFAULT_PERCEPTUAL_LOSS_OPTIONS.styleLayers)];
+    const net: LossNetwork = await loadLossNetwork({ network: options.network, weights: options.weights, seed: options.seed, taps });
+    network = net;
+    output.info(`loss network: ${net.name} from ${net.source}`);
+    const resolved = resolvePerceptualLossOptions(
+      {
+        contentLayers: options.contentLayers,
+        styleLayers: options.styleLayers,
+        contentWeight: options.contentWeight,
+        styleWeight: options.styleWeight,
+        pixelWeight: options.pixelWeight,
+        tvWeight: options.tvWeight,
+        tvPower: options.tvPower === undefined ? undefined : (Number(options.tvPower) as 1 | 2),
+      },
+      net.taps,
+    );
+    const grams = styleTargets(net, target, resolved.styleLayers);
+    try {
+      const terms = perceptualLoss(net, resolved, { generated, content: target, styleGrams: grams, computeUnweighted: true });
+      try {
+        return await termsToNumbersAsync(terms);
+      } finally {
+        disposeTerms(terms);
+      }
+    } finally {
+      tf.dispose(Object.values(grams));
+    }
+  } finally {
+    tf.dispose(images);
+    network?.dispose();
+  }
+}
+
+/** The cached download for `network`, or an error saying how to get it. */
+async function cachedWeights(network: 'vgg16' | 'vgg19', env: CliContext['env']): Promise<string> {
+  const { cachedVggWeightsPath, defaultCacheDir } = await import('../weights/fetch-weights.js');
+  const path = cachedVggWeightsPath(network, defaultCacheDir(env));
+  if (!existsSync(path)) {
+    throw perceptualError(
+      'E_IO',
+      `No ${network} weights given and none cached at '${path}'. Run \`perceptual weights fetch ${network}\` or pass --weights FILE (or --seed N for random weights, for testing only).`,
+    );
+  }
+  return path;
+}
+
+function formatTable(numbers: PerceptualLossNumbers, options: CompareOptions): string {
+  const rows: [string, number | null][] = [
+    ...Object.entries(numbers.feature).map(([layer, value]): [string, number] => [`feature ${layer}`, value]),
+    ...Object.entries(numbers.style).map(([layer, value]): [string, number] => [`style   ${layer}`, value]),
+    ['pixel', numbers.pixel],
+    [`tv (power ${options.tvPower ?? 2}, of B)`, numbers.tv],
+    ['total (weighted)', numbers.total],
+  ];
+  const width = Math.max(...rows.map(([name]) => name.length));
+  return rows.map(([name, value]) => `${name.padEnd(width)}  ${value === null ? '-' : value.toPrecision(6)}`).join('\n');
+}
