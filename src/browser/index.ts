@@ -1,0 +1,11 @@
+/**
+ * @file Public surface of the browser build: the main-thread client, the
+ * worker API (for custom worker entries and edge runtimes) and its types.
+ * Nothing under src/browser imports a `node:` module.
+ */
+export { type BrowserStylizer, type BrowserStylizerOptions, createBrowserStylizer } from './stylizer-client.js';
+export { createStylizerWorkerApi } from './stylizer-worker-api.js';
+export { type RgbaPixels, rgbaToRgb, rgbToRgba } from './rgba-image.js';
+export type { ModelInfo, StylizeOptions, StylizeResult, StylizerWorkerApi, WorkerInfo, WorkerInitOptions } from './protocol.js';
+export { BROWSER_BACKEND_ORDER, BROWSER_WASM_BINARIES } from '../runtime/candidates.browser.js';
+export { currentBrowserRuntime, selectBrowserBackend, type SelectBrowserBackendOptions } from '../runtime/select-backend.browser.js';

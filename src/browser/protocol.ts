@@ -1,0 +1,59 @@
+/**
+ * @file The types the browser worker (workers/infer.browser.ts) and its
+ * main-thread client (stylizer-client.ts) share. Everything here crosses a
+ * `postMessage`, so it is structured-cloneable data only (no AbortSignal).
+ */
+import type { InferOptions } from '../infer/infer-image.js';
+import type { Runtime } from '../runtime/select-backend.js';
+import type { ModelProvenance, TransformArch } from '../types.js';
+
+/** Options of the worker's `init`. */
+export interface WorkerInitOptions {
+  /** URL prefix serving tfjs-backend-wasm.wasm and tfjs-backend-wasm-simd.wasm (absolute, or relative to the worker script). */
+  readonly wasmPath?: string;
+  /** Force `wasm` or `cpu`; default tries wasm, then cpu. */
+  readonly backend?: 'wasm' | 'cpu';
+}
+
+/** Options of `stylize`: inferImage's options without the signal (tiling, statistics). */
+export type StylizeOptions = Omit<InferOptions, 'signal'>;
+
+/** What a loaded model is. */
+export interface ModelInfo {
+  readonly source: string;
+  readonly arch: TransformArch;
+  readonly provenance: ModelProvenance;
+  /** Number of scalar parameters. */
+  readonly parameters: number;
+}
+
+/** The worker's answer to `stylize`: RGBA bytes whose buffer is transferred, not copied. */
+export interface StylizeResult {
+  readonly data: Uint8ClampedArray;
+  readonly width: number;
+  readonly height: number;
+  /** Wall time of the network run in the worker, in milliseconds. */
+  readonly milliseconds: number;
+}
+
+/** What `info()` reports. */
+export interface WorkerInfo {
+  readonly runtime: Runtime | null;
+  readonly model: ModelInfo | null;
+  readonly tfjsVersion: string;
+  /** Live tensors in the worker (flat between calls when nothing leaks). */
+  readonly numTensors: number;
+}
+
+/** The API the worker exposes through comlink. */
+export interface StylizerWorkerApi {
+  /** Selects the backend (once; later calls return the same runtime). */
+  init(options?: WorkerInitOptions): Promise<Runtime>;
+  /** Loads a perceptual `.safetensors` model from a URL (fetched by the worker) or from its bytes; replaces the previous model. */
+  loadModel(source: string | Uint8Array | ArrayBuffer, name?: string): Promise<ModelInfo>;
+  /** Runs the loaded model on an image; an `ImageBitmap` is closed afterwards. */
+  stylize(image: ImageBitmap | ImageData | { data: Uint8ClampedArray | Uint8Array; width: number; height: number }, options?: StylizeOptions): Promise<StylizeResult>;
+  info(): Promise<WorkerInfo>;
+  /** Frees the model's tensors. */
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,130 @@
+/**
+ * @file The object workers/infer.browser.ts exposes through comlink: backend
+ * selection, model loading (URL or bytes) and stylisation of RGBA images,
+ * with no comlink or DOM dependency of its own beyond `OffscreenCanvas` for
+ * `ImageBitmap` input, so Node tests can drive it directly.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { optionTypeError, perceptualError } from '../errors.js';
+import { inferImage } from '../infer/infer-image.js';
+import { selectBrowserBackend } from '../runtime/select-backend.browser.js';
+import type { Runtime } from '../runtime/select-backend.js';
+import type { TransformModel } from '../types.js';
+import { parseModel } from '../weights/model-file.js';
+import type { ModelInfo, StylizeOptions, StylizeResult, StylizerWorkerApi, WorkerInitOptions, WorkerInfo } from './protocol.js';
+import { type RgbaPixels, rgbaToRgb, rgbToRgba } from './rgba-image.js';
+
+/**
+ * Reads an `ImageBitmap` into RGBA bytes through an `OffscreenCanvas`.
+ * @throws PerceptualError E_IMAGE_DECODE where OffscreenCanvas is missing
+ */
+function bitmapPixels(bitmap: ImageBitmap): RgbaPixels {
+  if (typeof OffscreenCanvas === 'undefined') {
+    throw perceptualError('E_IMAGE_DECODE', 'This runtime has no OffscreenCanvas to read an ImageBitmap. Pass an ImageData or { data, width, height } RGBA object instead.');
+  }
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const context = canvas.getContext('2d');
+  if (context === null) throw perceptualError('E_IMAGE_DECODE', 'OffscreenCanvas.getContext("2d") returned null. Pass an ImageData instead.');
+  context.drawImage(bitmap, 0, 0);
+  return context.getImageData(0, 0, bitmap.width, bitmap.height);
+}
+
+function isBitmap(image: unknown): image is ImageBitmap {
+  return typeof ImageBitmap !== 'undefined' && image instanceof ImageBitmap;
+}
+
+/** Fetches `url` as bytes. @throws PerceptualError E_DOWNLOAD naming the URL and status */
+async function fetchBytes(url: string): Promise<Uint8Array> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw perceptualError('E_DOWNLOAD', `Cannot fetch the model ${url}: ${(error as Error).message}. Check the URL and that the server allows this origin.`, error);
+  }
+  if (!response.ok) throw perceptualError('E_DOWNLOAD', `Fetching the model ${url} failed with HTTP ${response.status}. Check the URL.`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/**
+ * Creates the worker-side API (one per worker: it owns the backend and one model).
+ * @example
+ *   // in a worker entry
+ *   Comlink.expose(createStylizerWorkerApi());
+ */
+export function createStylizerWorkerApi(): StylizerWorkerApi {
+  let runtime: Promise<Runtime> | undefined;
+  let model: TransformModel | undefined;
+  let modelInfo: ModelInfo | null = null;
+  // Runs are chained: inferImage on one backend is not re-entrant across awaits of model swaps.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(task: () => Promise<T>): Promise<T> => {
+    const run = queue.then(task, task);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+  const disposeModel = (): void => {
+    if (model !== undefined) tf.dispose(Object.values(model.params));
+    model = undefined;
+    modelInfo = null;
+  };
+
+  const api: StylizerWorkerApi = {
+    init(options: WorkerInitOptions = {}) {
+      // A failed selection is not cached, so a caller can retry with other options.
+      runtime ??= selectBrowserBackend(options).catch((error: unknown) => {
+        runtime = undefined;
+        throw error;
+      });
+      return runtime;
+    },
+    loadModel(source, name) {
+      return serial(async () => {
+        await api.init();
+        let bytes: Uint8Array;
+        let label: string;
+        if (typeof source === 'string') {
+          bytes = await fetchBytes(source);
+          label = name ?? source;
+        } else if (source instanceof Uint8Array || source instanceof ArrayBuffer) {
+          bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
+          label = name ?? 'uploaded model';
+        } else {
+          throw optionTypeError('source', 'a URL string, Uint8Array or ArrayBuffer holding a .safetensors model', source);
+        }
+        const loaded = parseModel(bytes, label);
+        disposeModel();
+        model = loaded;
+        const parameters = Object.values(loaded.params).reduce((sum, t) => sum + t.size, 0);
+        modelInfo = { source: label, arch: loaded.arch, provenance: loaded.provenance, parameters };
+        return modelInfo;
+      });
+    },
+    stylize(image, options: StylizeOptions = {}) {
+      return serial(async (): Promise<StylizeResult> => {
+        if (model === undefined) throw perceptualError('E_OPTIONS', 'stylize was called before a model was loaded. Call loadModel(url or bytes) first.');
+        await api.init();
+        let rgba: RgbaPixels;
+        if (isBitmap(image)) {
+          try {
+            rgba = bitmapPixels(image);
+          } finally {
+            image.close();
+          }
+        } else {
+          rgba = image;
+        }
+        const start = performance.now();
+        const output = await inferImage(model, rgbaToRgb(rgba), options);
+        const milliseconds = performance.now() - start;
+        return { ...rgbToRgba(output), milliseconds };
+      });
+    },
+    async info(): Promise<WorkerInfo> {
+      return { runtime: runtime === undefined ? null : await runtime.catch(() => null), model: modelInfo, tfjsVersion: tf.version_core, numTensors: tf.memory().numTensors };
+    },
+    async dispose() {
+      await serial(async () => disposeModel());
+    },
+  };
+  return api;
+}

@@ -1,0 +1,224 @@
+/**
+ * @file `perceptual eval sr|style`: measure a super-resolution model against
+ * bicubic (PSNR/SSIM on Y and RGB, border = scale, src/metrics) or the
+ * content and style losses of stylised outputs (SPEC section 3), as a text
+ * table (default), JSON (`--json`) or CSV (`--csv`) on stdout.
+ *
+ * Infinite PSNR (identical images) prints as `inf` in text and CSV and as
+ * `null` in JSON (JSON has no Infinity).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Command, Option } from 'commander';
+import { optionRangeError, perceptualError } from '../errors.js';
+import type { ImageQuality } from '../metrics/index.js';
+import type { SrEvalResult } from '../eval/eval-sr.js';
+import type { StyleEvalResult } from '../eval/eval-style.js';
+import type { LossNetwork, TransformModel } from '../types.js';
+import { type CommonOptions, chooseBackend, commandAction, parseInteger, parseList, parseNonNegative, withCommonOptions } from './command-helpers.js';
+import type { CliContext } from './context.js';
+import type { Output } from './output.js';
+
+interface FormatOptions { json?: boolean; csv?: boolean }
+
+interface EvalSrOptions extends CommonOptions, FormatOptions {
+  hr: string;
+  lr?: string;
+  model?: string;
+  scale?: number;
+  out?: string;
+  roundY?: boolean;
+}
+
+interface EvalStyleOptions extends CommonOptions, FormatOptions {
+  content: string;
+  style: string;
+  outputs?: string;
+  model?: string;
+  network: 'vgg16' | 'vgg19';
+  weights?: string;
+  seed?: number;
+  contentLayers?: string[];
+  styleLayers?: string[];
+  contentWeight?: number;
+  styleWeight?: number;
+  tvWeight?: number;
+}
+
+const withFormats = (command: Command) =>
+  command
+    .option('--json', 'print the result as JSON on stdout', false)
+    .option('--csv', 'print one CSV row per image (and a mean row) on stdout', false);
+
+function checkFormats(options: FormatOptions): void {
+  if (options.json && options.csv) throw optionRangeError('--json', 'left out when --csv is given (choose one format)', true);
+}
+
+/** The `eval` command group. */
+export function evalCommand(context: CliContext): Command {
+  const group = new Command('eval').description('Measure models: PSNR/SSIM of super-resolution against bicubic, content/style losses of style transfer.');
+
+  const sr = new Command('sr')
+    .description('PSNR and SSIM (Y of BT.601 and RGB, 8-bit, border = scale cropped) of an SR model and of bicubic upscaling on a folder of HR images.')
+    .requiredOption('--hr <dir>', 'folder of high-resolution ground-truth images')
+    .option('--lr <dir>', 'folder of LR inputs matched by file name (e.g. Set5/LR_bicubic_x4); default: blur sigma 1 + bicubic of each HR image (SPEC section 4)')
+    .option('--model <file>', 'SR model (.safetensors); without it only bicubic is measured')
+    .option('--scale <n>', 'upscaling factor (default: the model\'s; required without --model)', parseInteger)
+    .option('--out <dir>', 'save the upscaled images as DIR/model/NAME.png and DIR/bicubic/NAME.png')
+    .option('--round-y', 'round Y to integers like MATLAB rgb2ycbcr on uint8 (default: unrounded)', false);
+  group.addCommand(
+    withCommonOptions(withFormats(sr)).action(
+      commandAction(context, async (output: Output, options: EvalSrOptions) => {
+        checkFormats(options);
+        const { evaluateSr } = await import('../eval/eval-sr.js');
+        await chooseBackend(context, output, options.backend, 'infer');
+        let model: TransformModel | undefined;
+        try {
+          if (options.model !== undefined) {
+            const { loadTransformModel } = await import('../weights/load-transform-model.js');
+            model = await loadTransformModel(options.model);
+          }
+          const result = await evaluateSr({
+            hrDir: options.hr,
+            lrDir: options.lr,
+            model,
+            scale: options.scale,
+            outDir: options.out,
+            roundY: options.roundY,
+            onImage: (row, index, total) => output.info(`[${index + 1}/${total}] ${row.image}`),
+          });
+          output.result(options.json ? srJson(result) : options.csv ? srCsv(result) : srTable(result));
+        } finally {
+          if (model !== undefined) tf.dispose(Object.values(model.params));
+        }
+      }),
+    ),
+  );
+
+  const style = new Command('style')
+    .description('Content (feature) and style losses of stylised outputs against their content images and a style image, under a VGG loss network (SPEC section 3).')
+    .requiredOption('--content <dir>', 'folder of content images')
+    .requiredOption('--style <image>', 'the style image')
+    .option('--outputs <dir>', 'folder of stylised outputs, matched to content images by file name')
+    .option('--model <file>', 'a style model to produce the outputs (instead of --outputs)')
+    .addOption(new Option('--network <name>', 'loss network').choices(['vgg16', 'vgg19']).default('vgg16'))
+    .option('--weights <file>', 'VGG weights (default: the cached download, `perceptual weights fetch`)')
+    .option('--seed <n>', 'RANDOM VGG weights from this seed: for testing only', parseInteger)
+    .option('--content-layers <list>', 'taps of the content loss (default relu2_2)', parseList)
+    .option('--style-layers <list>', 'taps of the style loss (default relu1_2,relu2_2,relu3_3,relu4_3)', parseList)
+    .option('--content-weight <w>', 'weight of the content loss in the total (default 1)', parseNonNegative)
+    .option('--style-weight <w>', 'weight of the style loss in the total (default 3)', parseNonNegative)
+    .option('--tv-weight <w>', 'weight of the total variation in the total (default 0.01)', parseNonNegative);
+  group.addCommand(
+    withCommonOptions(withFormats(style)).action(
+      commandAction(context, async (output: Output, options: EvalStyleOptions) => {
+        checkFormats(options);
+        if ((options.outputs === undefined) === (options.model === undefined)) {
+          throw perceptualError('E_OPTIONS', 'eval style needs exactly one source of outputs: pass --outputs DIR or --model FILE.');
+        }
+        if (options.seed !== undefined && options.weights !== undefined) {
+          throw optionRangeError('--seed', 'left out when --weights is given (random weights are for testing only)', options.seed);
+        }
+        await chooseBackend(context, output, options.backend, 'infer');
+        const { evaluateStyle } = await import('../eval/eval-style.js');
+        const { DEFAULT_PERCEPTUAL_LOSS_OPTIONS, resolvePerceptualLossOptions } = await import('../losses/perceptual.js');
+        const { loadLossNetwork } = await import('../networks/load-loss-network.js');
+        const contentLayers = options.contentLayers ?? [...DEFAULT_PERCEPTUAL_LOSS_OPTIONS.contentLayers];
+        const styleLayers = options.styleLayers ?? [...DEFAULT_PERCEPTUAL_LOSS_OPTIONS.styleLayers];
+        let network: LossNetwork | undefined;
+        let model: TransformModel | undefined;
+        try {
+          network = await loadLossNetwork({ network: options.network, weights: options.weights, seed: options.seed, taps: [...contentLayers, ...styleLayers] });
+          output.info(`loss network: ${network.name} from ${network.source}`);
+          if (options.model !== undefined) {
+            const { loadTransformModel } = await import('../weights/load-transform-model.js');
+            model = await loadTransformModel(options.model);
+          }
+          const loss = resolvePerceptualLossOptions(
+            { contentLayers, styleLayers, contentWeight: options.contentWeight, styleWeight: options.styleWeight, tvWeight: options.tvWeight },
+            network.taps,
+          );
+          const result = await evaluateStyle({
+            contentDir: options.content,
+            styleImage: options.style,
+            outputsDir: options.outputs,
+            model,
+            network,
+            loss,
+            onImage: (row, index, total) => output.info(`[${index + 1}/${total}] ${row.image}`),
+          });
+          output.result(options.json ? JSON.stringify(result) : options.csv ? styleCsv(result) : styleTable(result));
+        } finally {
+          network?.dispose();
+          if (model !== undefined) tf.dispose(Object.values(model.params));
+        }
+      }),
+    ),
+  );
+  return group;
+}
+
+const psnrText = (v: number) => (v === Infinity ? 'inf' : v.toFixed(2));
+const ssimText = (v: number) => v.toFixed(4);
+const csvNumber = (v: number) => (v === Infinity ? 'inf' : String(v));
+
+/** Left-aligned first column, right-aligned others, with a dashed rule under the header. */
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}
+
+function srColumns(result: SrEvalResult): { header: string[]; cells: (q: { model?: ImageQuality; bicubic: ImageQuality }, csv: boolean) => string[] } {
+  const hasModel = result.mean.model !== undefined;
+  const names = (who: string) => [`${who} PSNR-Y`, `${who} SSIM-Y`, `${who} PSNR-RGB`, `${who} SSIM-RGB`];
+  const values = (q: ImageQuality, csv: boolean) =>
+    csv ? [q.psnrY, q.ssimY, q.psnrRgb, q.ssimRgb].map(csvNumber) : [psnrText(q.psnrY), ssimText(q.ssimY), psnrText(q.psnrRgb), ssimText(q.ssimRgb)];
+  return {
+    header: [...(hasModel ? names('model') : []), ...names('bicubic')],
+    cells: (q, csv) => [...(hasModel && q.model ? values(q.model, csv) : []), ...values(q.bicubic, csv)],
+  };
+}
+
+/** The text table of an SR evaluation: one row per image, then the mean. */
+export function srTable(result: SrEvalResult): string {
+  const { header, cells } = srColumns(result);
+  const rows = [['image', ...header], ...result.rows.map((r) => [r.image, ...cells(r, false)]), ['mean', ...cells(result.mean, false)]];
+  const lr = result.lrSource === 'files' ? 'LR from files' : 'LR by blur sigma 1 + bicubic';
+  return `${table(rows)}\n(x${result.scale}, ${lr}; PSNR in dB on 8-bit values, Y = BT.601 luma, ${result.scale}-pixel border cropped; SSIM 11x11 Gaussian sigma 1.5)`;
+}
+
+/** CSV of an SR evaluation: header, a row per image, a `mean` row; full precision. */
+export function srCsv(result: SrEvalResult): string {
+  const { header, cells } = srColumns(result);
+  const snake = header.map((h) => h.toLowerCase().replace(/[ -]/g, '_'));
+  return [['image', ...snake].join(','), ...result.rows.map((r) => [csvField(r.image), ...cells(r, true)].join(',')), ['mean', ...cells(result.mean, true)].join(',')].join('\n');
+}
+
+/** JSON of an SR evaluation (infinite PSNR as null). */
+export function srJson(result: SrEvalResult): string {
+  return JSON.stringify(result, (_key, value: unknown) => (value === Infinity ? null : value));
+}
+
+function styleTable(result: StyleEvalResult): string {
+  const num = (v: number) => v.toPrecision(5);
+  const rows = [
+    ['image', 'content', 'style', 'tv', 'total'],
+    ...result.rows.map((r) => [r.image, num(r.content), num(r.styleTotal), num(r.tv), num(r.total)]),
+    ['mean', num(result.mean.content), num(result.mean.styleTotal), num(result.mean.tv), num(result.mean.total)],
+  ];
+  return `${table(rows)}\n(content = sum of feature losses, style = sum of style losses over layers, unweighted by content/style weight; total = weighted sum, SPEC section 3)`;
+}
+
+function styleCsv(result: StyleEvalResult): string {
+  const first = result.rows[0]!;
+  const feature = Object.keys(first.feature);
+  const style = Object.keys(first.style);
+  const header = ['image', 'content', 'style', 'tv', 'total', ...feature.map((l) => `feature_${l}`), ...style.map((l) => `style_${l}`)];
+  const rows = result.rows.map((r) => [csvField(r.image), r.content, r.styleTotal, r.tv, r.total, ...feature.map((l) => r.feature[l]), ...style.map((l) => r.style[l])].join(','));
+  const m = result.mean;
+  return [header.join(','), ...rows, ['mean', m.content, m.styleTotal, m.tv, m.total, ...feature.map(() => ''), ...style.map(() => '')].join(',')].join('\n');
+}
+
+function csvField(text: string): string {
+  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}

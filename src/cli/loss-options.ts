@@ -1,0 +1,103 @@
+/**
+ * @file The loss flags of `perceptual optimize` (the same names and meanings
+ * as `perceptual train`'s, whose parsing lives privately in train.ts):
+ * registering them, turning them into `PerceptualLossOptions`, and loading
+ * the loss network they name.
+ */
+import { readFile } from 'node:fs/promises';
+import * as tf from '@tensorflow/tfjs-core';
+import { type Command, Option } from 'commander';
+import { perceptualError } from '../errors.js';
+import type { PerceptualLossOptions } from '../losses/perceptual-options.js';
+import type { LossNetwork } from '../types.js';
+import { parseList, parseNonNegative } from './command-helpers.js';
+
+/** The parsed loss flags. */
+export interface LossCliOptions {
+  contentLayers?: string[];
+  styleLayers?: string[];
+  contentWeight?: number;
+  styleWeight?: number;
+  pixelWeight?: number;
+  tvWeight?: number;
+  tvPower?: number;
+  layerWeights?: string;
+  lossNetwork?: string;
+  lossWeights?: string;
+  weights?: string;
+  lossPreprocess?: 'identity' | '255' | 'minus-one-one';
+  lossTaps?: string[];
+}
+
+/** Adds the loss flags to `command`; `style` adds --style-layers and --style-weight. */
+export function addLossOptions(command: Command, style: boolean): Command {
+  command
+    .option('--content-layers <taps>', 'feature (content) loss taps, comma-separated', parseList)
+    .option('--content-weight <w>', 'feature loss weight', parseNonNegative)
+    .option('--pixel-weight <w>', 'pixel loss weight', parseNonNegative)
+    .option('--tv-weight <w>', 'total variation weight', parseNonNegative)
+    .addOption(new Option('--tv-power <p>', 'total variation exponent').choices(['1', '2']).argParser(Number))
+    .option('--layer-weights <file>', 'JSON {"content": {tap: w}, "style": {tap: w}} of per-layer weights')
+    .option('--loss-network <name|dir>', 'vgg16, vgg19, or a folder with a tfjs layers model (model.json)', 'vgg16')
+    .option('--weights <file>', 'VGG weights (torchvision safetensors or Keras h5), or "random" for seeded random weights; default: the file `perceptual weights fetch` cached')
+    .option('--loss-weights <file>', 'the same as --weights (the name `perceptual train` uses)')
+    .addOption(new Option('--loss-preprocess <p>', 'input scaling of a layers loss network').choices(['identity', '255', 'minus-one-one']))
+    .option('--loss-taps <layers>', 'for a layers loss network: the layer names to expose as taps (default: every content and style layer)', parseList);
+  if (style) {
+    command
+      .option('--style-layers <taps>', 'style loss taps, comma-separated', parseList)
+      .option('--style-weight <w>', 'style loss weight', parseNonNegative);
+  }
+  return command;
+}
+
+/**
+ * The loss options the flags ask for, merged over `defaults` (the task's training defaults).
+ * @throws PerceptualError E_IO when --layer-weights cannot be read or parsed.
+ */
+export async function toLossOptions(o: LossCliOptions, defaults: PerceptualLossOptions): Promise<PerceptualLossOptions> {
+  const loss: PerceptualLossOptions = { ...defaults };
+  if (o.contentLayers) loss.contentLayers = o.contentLayers;
+  if (o.styleLayers) loss.styleLayers = o.styleLayers;
+  if (o.contentWeight !== undefined) loss.contentWeight = o.contentWeight;
+  if (o.styleWeight !== undefined) loss.styleWeight = o.styleWeight;
+  if (o.pixelWeight !== undefined) loss.pixelWeight = o.pixelWeight;
+  if (o.tvWeight !== undefined) loss.tvWeight = o.tvWeight;
+  if (o.tvPower !== undefined) loss.tvPower = o.tvPower as 1 | 2;
+  if (o.layerWeights !== undefined) {
+    let parsed: { content?: Record<string, number>; style?: Record<string, number> };
+    try {
+      parsed = JSON.parse(await readFile(o.layerWeights, 'utf8'));
+    } catch (error) {
+      throw perceptualError('E_IO', `Cannot read --layer-weights ${o.layerWeights}: ${(error as Error).message}. Pass a JSON file like {"style": {"relu1_2": 1}}.`, error);
+    }
+    if (parsed.content) loss.contentLayerWeights = parsed.content;
+    if (parsed.style) loss.styleLayerWeights = parsed.style;
+  }
+  return loss;
+}
+
+const LAYERS_PREPROCESS = Object.freeze({
+  identity: undefined,
+  '255': (x: tf.Tensor4D) => tf.mul(x, 255) as tf.Tensor4D,
+  'minus-one-one': (x: tf.Tensor4D) => tf.sub(tf.mul(x, 2), 1) as tf.Tensor4D,
+});
+
+/**
+ * Loads the loss network the flags name, exposing the taps `loss` uses
+ * (`--weights random` gives seeded random VGG weights, for benchmarks).
+ * @throws as loadLossNetwork / loadLayersLossNetwork.
+ */
+export async function loadCliLossNetwork(o: LossCliOptions, loss: PerceptualLossOptions, seed: number): Promise<LossNetwork> {
+  const { loadLossNetwork } = await import('../networks/load-loss-network.js');
+  const network = o.lossNetwork ?? 'vgg16';
+  const taps = o.lossTaps ?? [...new Set([...(loss.contentLayers ?? []), ...(loss.styleLayers ?? [])])];
+  const weights = o.weights ?? o.lossWeights;
+  if (network === 'vgg16' || network === 'vgg19') {
+    const random = weights === 'random';
+    return loadLossNetwork({ network, weights: random ? undefined : weights, seed: random ? seed : undefined, taps });
+  }
+  const { loadLayersLossNetwork } = await import('../networks/layers-loss-network.js');
+  const preprocess = LAYERS_PREPROCESS[o.lossPreprocess ?? 'identity'];
+  return loadLayersLossNetwork(network, { taps, ...(preprocess ? { preprocess } : {}) });
+}

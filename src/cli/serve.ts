@@ -1,0 +1,169 @@
+/**
+ * @file `perceptual serve --model NAME=FILE ... [--port 8080]`: the HTTP
+ * service (src/serve/handler.ts) on node:http, one inference pool per
+ * model. Models are only those named here; the task (style or SR) comes
+ * from each model file. SIGINT/SIGTERM shut down gracefully: stop
+ * accepting, let in-flight requests finish, close the pools.
+ */
+import { open, stat } from 'node:fs/promises';
+import { Command } from 'commander';
+import { optionRangeError, perceptualError } from '../errors.js';
+import type { ServiceModel } from '../serve/handler.js';
+import type { InferencePool } from '../serve/pool-types.js';
+import { type CommonOptions, chooseBackend, commandAction, parseInteger, parseNumber, withCommonOptions } from './command-helpers.js';
+import type { CliContext } from './context.js';
+import type { Output } from './output.js';
+
+interface ServeOptions extends CommonOptions {
+  model: string[];
+  port: number;
+  host: string;
+  workers?: number;
+  maxQueue?: number;
+  maxBodyMb: number;
+  maxPixels: number;
+  timeout?: number;
+  inProcess?: boolean;
+}
+
+/** What the command needs from the outside; tests replace `waitForStop`. */
+export interface ServeDependencies {
+  /** Resolves when the service should shut down (default: SIGINT or SIGTERM). */
+  waitForStop?: (url: string) => Promise<void>;
+}
+
+/** The `serve` command. */
+export function serveCommand(context: CliContext, dependencies: ServeDependencies = {}): Command {
+  const command = new Command('serve')
+    .description('Serve models over HTTP: POST an image to /v1/stylize/NAME or /v1/upscale/NAME; GET /healthz, GET /v1/models.')
+    .requiredOption('--model <name=file>', 'a model to serve as NAME (letters, digits, . _ -), from a .safetensors model file or an ml5 checkpoint folder; repeatable', collect)
+    .option('--port <n>', 'port (0: any free port)', parseInteger, 8080)
+    .option('--host <addr>', 'address to listen on (0.0.0.0 for every interface)', '127.0.0.1')
+    .option('--workers <n>', 'worker threads per model (default: the pool\'s)', parseInteger)
+    .option('--max-queue <n>', 'requests waiting per model beyond the running ones; more get 503 with Retry-After', parseInteger)
+    .option('--max-body-mb <mb>', 'largest request body in MiB', parseNumber, 20)
+    .option('--max-pixels <n>', 'largest input image in pixels (width x height)', parseInteger, 4096 * 4096)
+    .option('--timeout <s>', 'per-request inference limit in seconds (503 when exceeded)', parseNumber)
+    .option('--in-process', 'run inference in this thread (one job at a time) instead of a worker pool', false);
+  return withCommonOptions(command).action(
+    commandAction(context, async (output: Output, options: ServeOptions) => {
+      const specs = parseModelSpecs(options.model);
+      if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) throw optionRangeError('--port', 'an integer from 0 to 65535', options.port);
+      if (!(options.maxBodyMb > 0)) throw optionRangeError('--max-body-mb', 'a number > 0', options.maxBodyMb);
+      if (options.timeout !== undefined && !(options.timeout > 0)) throw optionRangeError('--timeout', 'a number of seconds > 0', options.timeout);
+      const timeoutMs = options.timeout === undefined ? undefined : Math.round(options.timeout * 1000);
+      const maxBodyBytes = Math.floor(options.maxBodyMb * 1024 * 1024);
+      const { createService } = await import('../serve/handler.js');
+      const { serveNode } = await import('../serve/node-adapter.js');
+      const { sharpCodec } = await import('../serve/image-codec.node.js');
+      const createPool = await poolFactory(context, output, options);
+      const models: ServiceModel[] = [];
+      try {
+        for (const { name, file } of specs) {
+          const arch = await readModelArch(file);
+          const pool = await createPool({
+            model: file,
+            ...(options.workers !== undefined ? { workers: options.workers } : {}),
+            ...(options.maxQueue !== undefined ? { maxQueue: options.maxQueue } : {}),
+            ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+          });
+          models.push({ name, pool, arch });
+        }
+      } catch (error) {
+        await Promise.allSettled(models.map((m) => m.pool.close()));
+        throw error;
+      }
+      const service = createService({ models, codec: sharpCodec, maxBodyBytes, maxPixels: options.maxPixels, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+      let server;
+      try {
+        server = await serveNode(service, { port: options.port, host: options.host, maxBodyBytes });
+      } catch (error) {
+        await service.close();
+        throw perceptualError('E_IO', `Cannot listen on ${options.host}:${options.port}: ${(error as Error).message}. Pick another --port or --host.`, error);
+      }
+      output.result(server.url);
+      for (const m of models) {
+        const route = m.pool.task === 'style' ? 'stylize' : 'upscale';
+        output.info(`model ${m.name}: ${m.pool.task}${m.pool.scale > 1 ? ` x${m.pool.scale}` : ''}, POST ${server.url}/v1/${route}/${m.name} (${m.pool.stats.workers} worker${m.pool.stats.workers === 1 ? '' : 's'})`);
+      }
+      output.info('Ctrl-C (SIGINT) or SIGTERM stops after the requests in flight.');
+      await (dependencies.waitForStop ?? waitForSignal)(server.url);
+      output.info(`shutting down: ${server.inFlight} request(s) in flight`);
+      await server.close();
+      output.info('stopped');
+    }),
+  );
+}
+
+type PoolFactory = (options: { model: string; workers?: number; maxQueue?: number; timeoutMs?: number }) => Promise<InferencePool>;
+
+/** The worker pool (src/serve/pool.node.ts), or with --in-process the in-process pool on this thread's backend. */
+async function poolFactory(context: CliContext, output: Output, options: ServeOptions): Promise<PoolFactory> {
+  if (!options.inProcess) return (await import('../serve/pool.node.js')).createPool;
+  await chooseBackend(context, output, options.backend, 'infer');
+  const { createInProcessPool } = await import('../serve/in-process-pool.js');
+  return ({ model, maxQueue, timeoutMs }) =>
+    createInProcessPool({ model, ...(maxQueue !== undefined ? { maxQueue } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+}
+
+/** `NAME=FILE` pairs, names checked like the service does (no path characters), no duplicates. */
+export function parseModelSpecs(values: readonly string[]): { name: string; file: string }[] {
+  if (values.length === 0) throw optionRangeError('--model', 'given at least once as NAME=FILE', values);
+  const seen = new Set<string>();
+  return values.map((value) => {
+    const eq = value.indexOf('=');
+    const name = value.slice(0, Math.max(0, eq));
+    const file = value.slice(eq + 1);
+    if (eq < 1 || file === '') throw optionRangeError('--model', 'NAME=FILE (e.g. --model wave=models/wave.safetensors)', value);
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
+      throw optionRangeError('--model', 'a NAME of letters, digits, ".", "_" or "-" (at most 64, starting with a letter or digit)', name);
+    }
+    if (seen.has(name)) throw optionRangeError('--model', 'a different NAME for each model', name);
+    seen.add(name);
+    return { name, file };
+  });
+}
+
+/**
+ * The `arch` JSON from a model file's safetensors header (8-byte length,
+ * then JSON: SPEC section 5), without reading the tensors; null for an ml5
+ * checkpoint folder or a header without one.
+ * @throws PerceptualError E_IO when the path cannot be opened
+ */
+export async function readModelArch(path: string): Promise<unknown> {
+  const info = await stat(path).catch((error: unknown) => {
+    throw perceptualError('E_IO', `Cannot open the model ${path}: ${(error as Error).message}. Check the --model path.`, error);
+  });
+  if (info.isDirectory()) return null;
+  const file = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(8);
+    await file.read(head, 0, 8, 0);
+    const length = Number(head.readBigUInt64LE(0));
+    if (length > 1_000_000 || length > info.size) return null;
+    const header = Buffer.alloc(length);
+    await file.read(header, 0, length, 8);
+    const meta = (JSON.parse(header.toString('utf8')) as { __metadata__?: { arch?: string } }).__metadata__;
+    return meta?.arch ? JSON.parse(meta.arch) : null;
+  } catch {
+    return null; // the pool's own load reports a malformed file with the full reason
+  } finally {
+    await file.close();
+  }
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,301 @@
+/**
+ * @file The HTTP service as a Fetch-API handler, `(request: Request) =>
+ * Promise<Response>`, so the same code runs under Node (node-adapter.ts)
+ * and in edge runtimes (`export default { fetch: service.fetch }`). It
+ * imports nothing from `node:`; decoding goes through an injected
+ * `ImageCodec` and inference through registered `InferencePool`s.
+ *
+ * Routes:
+ * - `GET /healthz` -> `{status: 'ok', models, inFlight}` (503 `draining` during shutdown)
+ * - `GET /v1/models` -> `[{name, task, scale, arch}]`
+ * - `POST /v1/stylize/:name`, `POST /v1/upscale/:name`: body = image bytes
+ *   (image/png, image/jpeg, image/webp); query `format`, `quality`,
+ *   `strength` (style only: blend with the input); answers the image with
+ *   `X-Perceptual-Model` and `X-Processing-Ms`.
+ * Errors are JSON `{code, message}` with the status from http-errors.ts.
+ */
+import { optionRangeError, optionTypeError } from '../errors.js';
+import {
+  errorResponse,
+  jsonResponse,
+  methodNotAllowedError,
+  notFoundError,
+  tooLargeError,
+  unavailableError,
+  unsupportedTypeError,
+} from './http-errors.js';
+import { type CodecFormat, type CodecImage, type ImageCodec, IMAGE_MEDIA_TYPES, isCodecFormat, MEDIA_TYPE_BY_FORMAT } from './image-codec.js';
+import type { InferencePool } from './pool-types.js';
+
+/** A model the service answers for, registered once at start. */
+export interface ServiceModel {
+  /** URL name: letters, digits, `.`, `_`, `-`; starts with a letter or digit. */
+  readonly name: string;
+  readonly pool: InferencePool;
+  /** What `/v1/models` reports as `arch` (the model file's arch JSON), if known. */
+  readonly arch?: unknown;
+}
+
+/** Options of createService (all optional except models and codec). */
+export interface ServiceOptions {
+  readonly models: readonly ServiceModel[];
+  readonly codec: ImageCodec;
+  /** Largest request body in bytes (default 20 MiB). */
+  readonly maxBodyBytes?: number;
+  /** Largest input image in pixels, width x height (default 16 Mpx = 4096 x 4096). */
+  readonly maxPixels?: number;
+  /** Per-job limit in ms passed to the pool (default: the pool's). */
+  readonly timeoutMs?: number;
+  /** Seconds clients are told to wait after a 503 (default 1). */
+  readonly retryAfterSeconds?: number;
+}
+
+/** Defaults of ServiceOptions. */
+export const DEFAULT_SERVICE_OPTIONS = Object.freeze({
+  maxBodyBytes: 20 * 1024 * 1024,
+  maxPixels: 4096 * 4096,
+  retryAfterSeconds: 1,
+});
+
+/** Query defaults: PNG output, quality 90, full stylisation. */
+export const DEFAULT_QUERY = Object.freeze({ format: 'png' as CodecFormat, quality: 90, strength: 1 });
+
+/** Model names allowed in URLs: no `/`, `%`, `..`-only names or spaces, so a name can never reach a path. */
+export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** The service: its fetch handler plus what a host needs for graceful shutdown. */
+export interface Service {
+  /** Handles one request; never throws (errors become JSON responses). */
+  readonly fetch: (request: Request) => Promise<Response>;
+  /** Image requests being processed now. */
+  readonly inFlight: number;
+  /** True once drain/close started: image requests get 503, /healthz says `draining`. */
+  readonly draining: boolean;
+  /** Refuses new image requests and resolves when the in-flight ones have finished. */
+  drain(): Promise<void>;
+  /** drain(), then closes every pool. */
+  close(): Promise<void>;
+}
+
+const ROUTES = Object.freeze({ stylize: 'style', upscale: 'sr' } as const);
+
+/**
+ * Creates the service over registered models.
+ * @throws TypeError/RangeError E_OPTIONS for a bad limit, a bad or duplicate model name.
+ * @example
+ * const service = createService({ models: [{ name: 'wave', pool }], codec: sharpCodec });
+ * const response = await service.fetch(new Request('http://x/healthz'));
+ */
+export function createService(options: ServiceOptions): Service {
+  const maxBodyBytes = positiveInteger(options.maxBodyBytes ?? DEFAULT_SERVICE_OPTIONS.maxBodyBytes, 'options.maxBodyBytes');
+  const maxPixels = positiveInteger(options.maxPixels ?? DEFAULT_SERVICE_OPTIONS.maxPixels, 'options.maxPixels');
+  const retryAfterSeconds = positiveInteger(options.retryAfterSeconds ?? DEFAULT_SERVICE_OPTIONS.retryAfterSeconds, 'options.retryAfterSeconds');
+  if (options.timeoutMs !== undefined) positiveInteger(options.timeoutMs, 'options.timeoutMs');
+  const { codec } = options;
+  // A Map, not an object: `__proto__` or `constructor` can never match.
+  const models = new Map<string, ServiceModel>();
+  for (const [index, model] of (options.models ?? []).entries()) {
+    if (typeof model?.name !== 'string' || !MODEL_NAME_PATTERN.test(model.name)) {
+      throw optionRangeError(`options.models[${index}].name`, `a name matching ${MODEL_NAME_PATTERN}`, model?.name);
+    }
+    if (models.has(model.name)) throw optionRangeError(`options.models[${index}].name`, 'a name not used by another model', model.name);
+    models.set(model.name, model);
+  }
+  let inFlight = 0;
+  let draining = false;
+  let drained: (() => void) | undefined;
+  const settle = (): void => {
+    if (inFlight === 0) drained?.();
+  };
+
+  async function handleImage(request: Request, route: keyof typeof ROUTES, name: string): Promise<Response> {
+    const started = Date.now();
+    const model = models.get(name);
+    if (model === undefined) {
+      throw notFoundError(`No model named ${JSON.stringify(name)}. GET /v1/models lists the models this service was started with.`);
+    }
+    const want = ROUTES[route];
+    if (model.pool.task !== want) {
+      const other = model.pool.task === 'style' ? 'stylize' : 'upscale';
+      throw notFoundError(`Model ${JSON.stringify(name)} is a ${model.pool.task === 'style' ? 'style' : 'super-resolution'} model, not found under /v1/${route}. POST to /v1/${other}/${name}.`);
+    }
+    const query = parseQuery(new URL(request.url).searchParams, want);
+    const mediaType = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (!Object.hasOwn(IMAGE_MEDIA_TYPES, mediaType)) throw unsupportedTypeError(mediaType, Object.keys(IMAGE_MEDIA_TYPES));
+    const bytes = await readBody(request, maxBodyBytes);
+    const probe = await codec.probe(bytes);
+    if (!Object.values(IMAGE_MEDIA_TYPES).includes(probe.format as CodecFormat)) {
+      throw unsupportedTypeError(`${mediaType} (but the body is ${probe.format})`, Object.keys(IMAGE_MEDIA_TYPES));
+    }
+    const pixels = probe.width * probe.height;
+    if (pixels > maxPixels) {
+      throw tooLargeError(`The image (${probe.width}x${probe.height})'s pixel count`, pixels, maxPixels, 'Send a smaller image or start the service with a larger --max-pixels.');
+    }
+    const input = await codec.decode(bytes);
+    let output = await model.pool.run(input, { signal: request.signal, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
+    if (want === 'style' && query.strength < 1) output = blend(input, output, query.strength);
+    const encoded = await codec.encode(output, { format: query.format, quality: query.quality });
+    return new Response(encoded as Uint8Array<ArrayBuffer>, {
+      status: 200,
+      headers: {
+        'Content-Type': MEDIA_TYPE_BY_FORMAT[query.format],
+        'Cache-Control': 'no-store',
+        'X-Perceptual-Model': name,
+        'X-Processing-Ms': String(Date.now() - started),
+      },
+    });
+  }
+
+  async function route(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const path = url.pathname;
+    const method = request.method.toUpperCase();
+    if (path === '/healthz' || path === '/v1/models') {
+      if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowedError(method, path, ['GET', 'HEAD']);
+      if (path === '/v1/models') {
+        return jsonResponse([...models.values()].map((m) => ({ name: m.name, task: m.pool.task, scale: m.pool.scale, arch: m.arch ?? null })));
+      }
+      return draining
+        ? jsonResponse({ status: 'draining', models: models.size, inFlight }, 503, { 'Retry-After': String(retryAfterSeconds) })
+        : jsonResponse({ status: 'ok', models: models.size, inFlight });
+    }
+    const match = /^\/v1\/(stylize|upscale)\/([^/]+)$/.exec(path);
+    if (match === null) throw notFoundError(`No route ${method} ${path}. Routes: GET /healthz, GET /v1/models, POST /v1/stylize/NAME, POST /v1/upscale/NAME.`);
+    if (method !== 'POST') throw methodNotAllowedError(method, path, ['POST']);
+    if (draining) throw unavailableError('The service is shutting down and takes no new images. Retry against another instance or after restart.');
+    let name: string;
+    try {
+      name = decodeURIComponent(match[2]!);
+    } catch {
+      throw notFoundError(`Model name ${JSON.stringify(match[2])} is not valid percent-encoding. GET /v1/models lists the models.`);
+    }
+    inFlight += 1;
+    try {
+      return await handleImage(request, match[1] as keyof typeof ROUTES, name);
+    } finally {
+      inFlight -= 1;
+      settle();
+    }
+  }
+
+  const fetch = async (request: Request): Promise<Response> => {
+    try {
+      return await route(request);
+    } catch (error) {
+      return errorResponse(error, { retryAfterSeconds });
+    }
+  };
+
+  const drain = (): Promise<void> => {
+    draining = true;
+    if (inFlight === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const previous = drained;
+      drained = () => {
+        previous?.();
+        resolve();
+      };
+    });
+  };
+
+  return {
+    fetch,
+    get inFlight() {
+      return inFlight;
+    },
+    get draining() {
+      return draining;
+    },
+    drain,
+    async close() {
+      await drain();
+      await Promise.all([...models.values()].map((m) => m.pool.close()));
+    },
+  };
+}
+
+/** The fetch handler of createService (for hosts that need nothing else). */
+export function createHandler(options: ServiceOptions): (request: Request) => Promise<Response> {
+  return createService(options).fetch;
+}
+
+interface Query {
+  format: CodecFormat;
+  quality: number;
+  strength: number;
+}
+
+function parseQuery(params: URLSearchParams, task: 'style' | 'sr'): Query {
+  const query: Query = { ...DEFAULT_QUERY };
+  for (const [key, value] of params) {
+    if (key === 'format') {
+      if (!isCodecFormat(value)) throw optionRangeError('query.format', `one of ${Object.keys(MEDIA_TYPE_BY_FORMAT).join(', ')}`, value);
+      query.format = value;
+    } else if (key === 'quality') {
+      const quality = Number(value);
+      if (value.trim() === '' || !Number.isInteger(quality) || quality < 1 || quality > 100) {
+        throw optionRangeError('query.quality', 'an integer from 1 to 100', value);
+      }
+      query.quality = quality;
+    } else if (key === 'strength') {
+      if (task !== 'style') throw optionRangeError('query.strength', 'absent for upscaling (it blends a stylised image with its input)', value);
+      const strength = Number(value);
+      if (value.trim() === '' || !(strength >= 0 && strength <= 1)) throw optionRangeError('query.strength', 'a number from 0 to 1', value);
+      query.strength = strength;
+    } else {
+      throw optionRangeError(`query.${key}`, 'absent (known parameters: format, quality, strength)', value);
+    }
+  }
+  return query;
+}
+
+/**
+ * Reads the body with a byte limit: Content-Length is checked first (no byte
+ * read), then bytes are counted as they stream in (chunked uploads carry no
+ * length) and reading stops at the first byte over the limit.
+ */
+async function readBody(request: Request, maxBytes: number): Promise<Uint8Array> {
+  const fix = 'Send a smaller image or start the service with a larger --max-body-mb.';
+  const declared = request.headers.get('content-length');
+  if (declared !== null && Number(declared) > maxBytes) throw tooLargeError('The request body (Content-Length)', Number(declared), maxBytes, fix);
+  if (request.body === null) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLargeError('The request body', `over ${maxBytes} bytes`, maxBytes, fix);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+/** `strength * stylised + (1 - strength) * input`, per 8-bit sample, rounded. */
+export function blend(input: CodecImage, stylised: CodecImage, strength: number): CodecImage {
+  if (input.width !== stylised.width || input.height !== stylised.height) {
+    throw optionTypeError('strength', 'used only with a style model whose output matches the input size', strength);
+  }
+  const data = new Uint8Array(stylised.data.length);
+  for (let i = 0; i < data.length; i += 1) {
+    data[i] = Math.round(strength * stylised.data[i]! + (1 - strength) * input.data[i]!);
+  }
+  return { data, width: stylised.width, height: stylised.height };
+}
+
+function positiveInteger(value: unknown, path: string): number {
+  if (typeof value !== 'number') throw optionTypeError(path, 'a positive integer', value);
+  if (!Number.isInteger(value) || value < 1) throw optionRangeError(path, 'a positive integer', value);
+  return value;
+}

@@ -1,0 +1,58 @@
+/**
+ * @file The Node image codec of the service, on sharp (libvips), with the
+ * decoding conventions of src/data/image-io.ts (EXIF orientation, sRGB, grey
+ * to RGB, alpha over white) but straight to 8-bit RGB: the pool takes bytes,
+ * so no tensor is made in the HTTP process.
+ */
+import sharp from 'sharp';
+import { perceptualError } from '../errors.js';
+import type { CodecFormat, CodecImage, ImageCodec, ImageProbe } from './image-codec.js';
+
+/**
+ * The sharp codec. `probe` reads only the header (sharp `metadata()`), so a
+ * pixel limit can be checked before any pixel is decoded.
+ * @example createHandler({ models, codec: sharpCodec })
+ */
+export const sharpCodec: ImageCodec = Object.freeze({
+  async probe(bytes: Uint8Array): Promise<ImageProbe> {
+    try {
+      const meta = await sharp(bytes, { failOn: 'error' }).metadata();
+      if (!meta.format || !meta.width || !meta.height) throw new Error('no format or size in the header');
+      return { format: meta.format, width: meta.width, height: meta.height };
+    } catch (error) {
+      throw decodeError(error);
+    }
+  },
+
+  async decode(bytes: Uint8Array): Promise<CodecImage> {
+    try {
+      const { data, info } = await sharp(bytes, { autoOrient: true, failOn: 'error' })
+        .flatten({ background: '#ffffff' })
+        .toColourspace('srgb')
+        .removeAlpha()
+        .raw({ depth: 'uchar' })
+        .toBuffer({ resolveWithObject: true });
+      if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
+      return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+    } catch (error) {
+      throw decodeError(error);
+    }
+  },
+
+  async encode(image: CodecImage, options: { format: CodecFormat; quality: number }): Promise<Uint8Array> {
+    const pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
+    const encoded =
+      options.format === 'png'
+        ? pipeline.png()
+        : options.format === 'jpeg'
+          ? pipeline.jpeg({ quality: options.quality, chromaSubsampling: options.quality >= 90 ? '4:4:4' : '4:2:0' })
+          : pipeline.webp({ quality: options.quality });
+    const buffer = await encoded.toBuffer();
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  },
+});
+
+function decodeError(error: unknown): Error {
+  const detail = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+  return perceptualError('E_IMAGE_DECODE', `Cannot decode the request body as an image: ${detail}. Send a PNG, JPEG or WebP file as the body.`, error);
+}
