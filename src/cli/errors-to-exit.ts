@@ -23,6 +23,8 @@ export const EXIT_CODES = Object.freeze({
   diverged: 7,
   /** The inference queue is full; retry later. */
   busy: 8,
+  /** An inference worker crashed twice on the same job. */
+  worker: 9,
   /** Cancelled (Ctrl-C), as shells report SIGINT. */
   aborted: 130,
 } as const);
@@ -44,6 +46,7 @@ export const EXIT_KIND_BY_CODE: Readonly<Partial<Record<ErrorCode, ExitKind>>> =
   E_DOWNLOAD: 'download',
   E_NON_FINITE_LOSS: 'diverged',
   E_QUEUE_FULL: 'busy',
+  E_WORKER_CRASHED: 'worker',
   E_ABORTED: 'aborted',
 });
 
@@ -72,5 +75,6 @@ export const EXIT_CODES_HELP = [
   '  6    download or checksum failed (E_DOWNLOAD, E_CHECKSUM)',
   '  7    training diverged (E_NON_FINITE_LOSS)',
   '  8    inference queue full (E_QUEUE_FULL)',
+  '  9    an inference worker crashed twice on the same job (E_WORKER_CRASHED)',
   '  130  cancelled (E_ABORTED, Ctrl-C)',
 ].join('\n');

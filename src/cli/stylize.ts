@@ -1,71 +1,63 @@
 /**
- * @file `perceptual stylize IN -o OUT`: runs a transform network on one image
- * in this process and writes the result atomically. (Batches and the worker
- * pool go through `perceptual serve`.)
+ * @file `perceptual stylize IN... -o OUT`: runs a style transform network on
+ * image files, folders or globs, through the worker pool or in this process
+ * (batch-run.ts), optionally keeping the input's colours (--preserve-color,
+ * luminance-only transfer, Gatys et al. 2016) and blending with the input
+ * (--strength). One input file with `-o FILE` writes that file; anything
+ * else writes into the folder `-o`. Outputs are written atomically and never
+ * over an input.
  */
-import { existsSync, realpathSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import * as tf from '@tensorflow/tfjs-core';
-import { Command, Option } from 'commander';
-import type { ImageFormat } from '../data/image-io.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
 import { optionRangeError, perceptualError } from '../errors.js';
-import { type CommonOptions, chooseBackend, commandAction, packageRoot, parseInteger, withCommonOptions } from './command-helpers.js';
+import type { RgbImage } from '../infer/rgb-image.js';
+import { type ImageCommandOptions, runImageCommand, withImageOptions } from './batch-run.js';
+import { commandAction, packageRoot, parseNumber, withCommonOptions } from './command-helpers.js';
 import type { CliContext } from './context.js';
 import type { Output } from './output.js';
 
 /** Where the bundled starter model lives, relative to the package root. */
 export const STARTER_MODEL = 'models/starter-style.safetensors';
 
-interface StylizeOptions extends CommonOptions {
-  output: string;
-  model?: string;
-  format?: ImageFormat;
-  quality?: number;
+interface StylizeOptions extends ImageCommandOptions {
+  strength?: number;
+  preserveColor?: boolean;
 }
 
 /** The `stylize` command. */
 export function stylizeCommand(context: CliContext): Command {
   const command = new Command('stylize')
-    .description('Apply a trained transform network to one image and write the result (atomically; never over the input).')
-    .argument('<in>', 'input image (PNG, JPEG, WebP, AVIF, TIFF, GIF)')
-    .requiredOption('-o, --output <file>', 'output image; the format follows the extension (.png, .jpg, .webp) unless --format is given')
-    .option('--model <file|dir>', `a perceptual .safetensors model, or an ml5/deeplearn.js checkpoint folder (default: the bundled ${STARTER_MODEL})`)
-    .addOption(new Option('--format <format>', 'output format').choices(['png', 'jpeg', 'webp']))
-    .option('--quality <q>', 'JPEG/WebP quality 1..100 (default 90)', parseInteger);
+    .description('Apply a trained style network to images (files, folders or quoted globs) and write the results (atomically; never over an input).')
+    .argument('<in...>', 'input images: files, folders (searched recursively for images) or globs ("shots/**/*.jpg")')
+    .requiredOption('-o, --output <path>', 'output file for one input file (format from its extension unless --format); else a folder mirroring the inputs\' relative names')
+    .option('--model <file|dir>', `a perceptual .safetensors style model, or an ml5/deeplearn.js checkpoint folder (default: the bundled ${STARTER_MODEL})`);
+  withImageOptions(command)
+    .option('--strength <s>', 'blend with the input: 0 keeps the input, 1 the full stylisation (default 1)', parseNumber)
+    .option('--preserve-color', 'keep the input\'s colours: take only the luminance of the stylisation (Gatys et al. 2016)');
   return withCommonOptions(command).action(
-    commandAction(context, async (output: Output, options: StylizeOptions, input: string) => {
-      const started = performance.now();
-      // Loaded on use, so `--help` and other commands start without sharp and the networks.
-      const { formatForPath, readImage, writeImage } = await import('../data/image-io.js');
-      const { transform } = await import('../networks/transform.js');
-      const { loadTransformModel } = await import('../weights/load-transform-model.js');
-      if (samePath(input, options.output)) {
-        throw optionRangeError('--output', `a different file from the input '${input}' (stylize never overwrites its input)`, options.output);
-      }
-      const format = options.format ?? formatForPath(options.output);
-      const modelPath = options.model ?? defaultModel();
-      await chooseBackend(context, output, options.backend, 'infer');
-      const model = await loadTransformModel(modelPath);
-      const loaded = performance.now();
-      output.info(`model: ${modelPath} (${model.arch.task}${model.provenance.source ? `, ${model.provenance.source}` : ''})`);
-      const image = await readImage(input);
-      let result: tf.Tensor4D | undefined;
-      try {
-        const ran = performance.now();
-        // Lean forward: only about two layers' activations alive at a time (inference only).
-        result = transform(model, image, { lean: true });
-        await result.data(); // wait for the backend, so the timing below is honest
-        const transformed = performance.now();
-        await writeImage(options.output, result, { format, quality: options.quality });
-        const [, height, width] = result.shape;
-        output.info(
-          `wrote ${options.output} (${width}x${height} ${format}) in ${seconds(performance.now() - started)} ` +
-            `(model load ${seconds(loaded - started)}, transform ${seconds(transformed - ran)})`,
-        );
-      } finally {
-        tf.dispose([image, ...(result ? [result] : []), ...Object.values(model.params)]);
-      }
+    commandAction(context, async (output: Output, options: StylizeOptions, inputs: string[]) => {
+      const strength = options.strength ?? 1;
+      if (!(strength >= 0 && strength <= 1)) throw optionRangeError('--strength', 'a number from 0 to 1', options.strength);
+      const { blend } = await import('../serve/handler.js');
+      const { preserveColor } = await import('../infer/preserve-color.js');
+      const preserve = options.preserveColor ?? false;
+      // Colour first (it needs the pure stylisation's luminance), then the blend with the input.
+      const finish =
+        preserve || strength < 1
+          ? (input: RgbImage, result: RgbImage): RgbImage => {
+              const coloured = preserve ? preserveColor(input, result) : result;
+              return strength < 1 ? blend(input, coloured, strength) : coloured;
+            }
+          : undefined;
+      await runImageCommand(context, output, {
+        name: 'stylize',
+        task: 'style',
+        inputs,
+        options,
+        modelPath: options.model ?? defaultModel(),
+        ...(finish ? { finish } : {}),
+      });
     }),
   );
 }
@@ -76,18 +68,4 @@ function defaultModel(): string {
     throw perceptualError('E_IO', `The bundled starter model is missing ('${path}'). Pass --model FILE (a .safetensors model or an ml5 checkpoint folder), or reinstall the package.`);
   }
   return path;
-}
-
-/** Whether `a` and `b` name the same file (following links; `b` may not exist yet). */
-function samePath(a: string, b: string): boolean {
-  const real = (path: string): string => {
-    if (existsSync(path)) return realpathSync(path);
-    const dir = dirname(resolve(path));
-    return join(existsSync(dir) ? realpathSync(dir) : dir, basename(path));
-  };
-  return real(a) === real(b);
-}
-
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(2)} s`;
 }

@@ -1,0 +1,61 @@
+/**
+ * @file The public API of perceptual (Node entry). Browsers import
+ * `src/browser` instead; it has no Node built-ins.
+ *
+ * @example
+ * ```ts
+ * import { selectBackend, loadTransformModel, readImage, transform, writeImage } from 'perceptual';
+ * await selectBackend({ purpose: 'infer' });
+ * const model = await loadTransformModel('models/starter-style.safetensors');
+ * const image = await readImage('photo.jpg');
+ * const styled = transform(model, image, { lean: true });
+ * await writeImage('styled.png', styled);
+ * image.dispose(); styled.dispose();
+ * ```
+ */
+export * from './errors.js';
+export type * from './types.js';
+export { Random, type RandomState } from './random.js';
+
+// Runtime: choosing a backend.
+export * from './runtime/index.js';
+
+// Losses (SPEC section 3).
+export * from './losses/index.js';
+
+// Loss networks (SPEC section 2) and their weights (SPEC section 6).
+export { createVgg, randomVggWeights, vggPreprocess, VGG_LAYERS } from './networks/vgg.js';
+export { loadLayersLossNetwork } from './networks/layers-loss-network.js';
+export { loadLossNetwork, type LossNetworkSpec } from './networks/load-loss-network.js';
+export { loadVggWeights } from './weights/vgg-weights.js';
+export { cachedVggWeightsPath, defaultCacheDir, fetchVggWeights, VGG_DOWNLOADS } from './weights/fetch-weights.js';
+
+// Transform networks (SPEC section 4) and model files (SPEC section 5).
+export { DEFAULT_SR_ARCH, DEFAULT_STYLE_ARCH, parseArch, resolveArch, resolveSrArch, resolveStyleArch } from './networks/arch.js';
+export { initParams } from './networks/init.js';
+export { transform, transformParamSpecs, type TransformOptions } from './networks/transform.js';
+export { loadModel, parseModel, saveModel, serializeModel } from './weights/model-file.js';
+export { importMl5Checkpoint } from './weights/ml5-checkpoint.js';
+export { loadTransformModel } from './weights/load-transform-model.js';
+export { parseSafetensors, serializeSafetensors } from './weights/safetensors.js';
+
+// Images.
+export { decodeImage, encodeImage, readImage, writeImage } from './data/image-io.js';
+export { imageToTensor, tensorToRgb } from './data/image-tensor.js';
+
+// Training, optimisation, evaluation.
+export { resumeTraining, train } from './train/train.js';
+export { optimizeImage } from './optimize/optimize-image.js';
+export { optimizeSr, optimizeStyle } from './optimize/optimize-tasks.js';
+export * from './metrics/index.js';
+export { evaluateSr } from './eval/eval-sr.js';
+export { evaluateStyle } from './eval/eval-style.js';
+
+// Inference: tiling, worker pool, HTTP.
+export { inferImage } from './infer/infer-image.js';
+export { planTiles } from './infer/tile-plan.js';
+export { createPool } from './serve/pool.node.js';
+export { createInProcessPool } from './serve/in-process-pool.js';
+export { createHandler, createService } from './serve/handler.js';
+export { serveNode } from './serve/node-adapter.js';
+export { exportOnnx } from './export/onnx-export.js';
