@@ -21,6 +21,7 @@ export const ERROR_CODES = Object.freeze({
   E_NON_FINITE_LOSS: 'E_NON_FINITE_LOSS',
   E_QUEUE_FULL: 'E_QUEUE_FULL',
   E_ABORTED: 'E_ABORTED',
+  E_WORKER_CRASHED: 'E_WORKER_CRASHED',
 } as const);
 export type ErrorCode = keyof typeof ERROR_CODES;
 

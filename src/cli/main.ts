@@ -14,8 +14,13 @@ import { compareCommand } from './compare.js';
 import { type CliContext, processContext } from './context.js';
 import { doctorCommand } from './doctor.js';
 import { EXIT_CODES, EXIT_CODES_HELP } from './errors-to-exit.js';
+import { optimizeCommand } from './optimize.js';
+import { evalCommand } from './eval.js';
+import { exportCommand } from './export.js';
+import { serveCommand } from './serve.js';
 import { stylizeCommand } from './stylize.js';
 import { trainCommand } from './train.js';
+import { upscaleCommand } from './upscale.js';
 import { weightsCommand } from './weights.js';
 
 /** A command file exports a factory taking the context (or a ready Command). */
@@ -26,8 +31,13 @@ const COMMANDS: readonly CommandFactory[] = [
   doctorCommand,
   compareCommand,
   stylizeCommand,
+  upscaleCommand,
+  serveCommand,
   weightsCommand,
   trainCommand,
+  exportCommand,
+  evalCommand,
+  optimizeCommand,
 ];
 
 /**

@@ -14,7 +14,7 @@ import type { Tensor4D } from '@tensorflow/tfjs-core';
 import type { ImageBatch, Params, ParamSpec, StyleArch } from '../types.js';
 import { styleChannels } from './arch.js';
 import { conv2dPadded, type ConvPadding } from './layers/conv.js';
-import { instanceNorm } from './layers/instance-norm.js';
+import { contextInstanceNorm, type NormStatsContext } from './layers/instance-norm.js';
 import { param } from './layers/param.js';
 import { reflectionPad } from './layers/reflection-pad.js';
 import { runSteps, type NetworkStep, type RunStepsOptions } from './layers/sequential.js';
@@ -72,12 +72,14 @@ export function styleParamSpecs(arch: StyleArch): ParamSpec[] {
  * The network as named steps: `input` (ml5 only: x 255), `c1`, `d1`, `d2`,
  * `res0`..., `u1`, `u2`, `out` (the pre-activation o) and `output` (in [0, 1]).
  * Steps expect H and W divisible by 4 (styleNetwork pads for them).
+ * @param normStats optional instance-norm statistics context (record, apply or
+ *   accumulate: tiled inference, src/infer); absent, each norm uses the input's own.
  */
-export function styleSteps(arch: StyleArch, params: Params): NetworkStep[] {
+export function styleSteps(arch: StyleArch, params: Params, normStats?: NormStatsContext): NetworkStep[] {
   const padding: ConvPadding = arch.variant === 'ml5' ? 'same' : 'reflect';
   const eps = STYLE_IN_EPSILON[arch.variant];
   const p = (name: string): tf.Tensor => param(params, name);
-  const norm = (x: Tensor4D, prefix: string): Tensor4D => instanceNorm(x, p(`${prefix}.gamma`), p(`${prefix}.beta`), eps);
+  const norm = (x: Tensor4D, prefix: string): Tensor4D => contextInstanceNorm(x, p(`${prefix}.gamma`), p(`${prefix}.beta`), eps, prefix, normStats);
   const convNormRelu = (name: string, stride: 1 | 2): NetworkStep => ({
     name,
     run: (x) => tf.relu(norm(conv2dPadded(x, p(`${name}.kernel`), stride, padding), `${name}.norm`)),
@@ -122,16 +124,22 @@ export function styleSteps(arch: StyleArch, params: Params): NetworkStep[] {
   return steps;
 }
 
+/** Options of styleNetwork. */
+export interface StyleNetworkOptions extends RunStepsOptions {
+  /** Where the instance norms take their statistics from (tiled inference); default: each input's own. */
+  readonly normStats?: NormStatsContext;
+}
+
 /**
  * Runs the style network. Sizes not divisible by 4 are reflection-padded at
  * the bottom/right to the next multiple of 4 and cropped back (SPEC section 4).
  * @param images float32 NHWC [B, H, W, 3] in [0, 1]
  * @param options `lean` for memory-lean inference (no gradients); `until` returns
- *   that step's raw output (of the padded image, not cropped)
+ *   that step's raw output (of the padded image, not cropped); `normStats` for tiles
  * @returns float32 NHWC [B, H, W, 3] in [0, 1]; caller disposes.
  */
-export function styleNetwork(arch: StyleArch, params: Params, images: ImageBatch, options: RunStepsOptions = {}): Tensor4D {
-  const steps = styleSteps(arch, params);
+export function styleNetwork(arch: StyleArch, params: Params, images: ImageBatch, options: StyleNetworkOptions = {}): Tensor4D {
+  const steps = styleSteps(arch, params, options.normStats);
   const [, h, w] = images.shape;
   const padH = (4 - (h % 4)) % 4;
   const padW = (4 - (w % 4)) % 4;

@@ -2,23 +2,146 @@
  * @file Instance normalisation (Ulyanov et al. 2016), the "later improvement"
  * SPEC section 4 puts after every style-network conv but the last: affine,
  * per image and per channel, statistics over H and W only.
+ *
+ * Tiled inference (src/infer) needs the statistics of the WHOLE image in every
+ * tile, or neighbouring tiles normalise differently and show seams. So the
+ * statistics can be recorded from one pass, supplied to another, or summed
+ * over the region a tile owns (see NormStatsContext).
  */
 import * as tf from '@tensorflow/tfjs-core';
+
+/** Per-channel mean and biased variance of one instance-norm layer, batch of one: `C` values each. */
+export interface LayerNormStatistics {
+  readonly mean: Float32Array;
+  readonly variance: Float32Array;
+}
+
+/** Statistics keyed by norm prefix (`c1.norm`, `res0.norm1`, ...). Plain arrays: they cross worker boundaries. */
+export type NormStatistics = Readonly<Record<string, LayerNormStatistics>>;
+
+/** Partial sums over part of an image, per channel: sum of (x - shift) and of (x - shift)^2, shift = applied mean. */
+export interface LayerNormSums {
+  count: number;
+  readonly sum: Float64Array;
+  readonly sumSquares: Float64Array;
+  /** The shift the sums are taken about (the applied mean), for conditioning. */
+  readonly shift: Float32Array;
+}
+
+/**
+ * How a style network's instance norms get their statistics:
+ * - `record`: from the input itself (as usual), and copied into `recorded` (batch of one);
+ * - `apply`: from `statistics` instead of the input (tiles of one image share them);
+ * - `accumulate`: normalise with `statistics`, and add to `sums` the moments of
+ *   the pre-norm map over `region` (a rectangle of the network input, with edges
+ *   divisible by 4, scaled down to each layer's resolution); summed over tiles
+ *   that partition an image this gives that image's statistics exactly for the
+ *   first layer, and one layer more exactly per repeated pass.
+ */
+export type NormStatsContext =
+  | { readonly mode: 'record'; readonly recorded: Record<string, LayerNormStatistics> }
+  | { readonly mode: 'apply'; readonly statistics: NormStatistics }
+  | {
+      readonly mode: 'accumulate';
+      readonly statistics: NormStatistics;
+      /** [top, left, bottom, right) in network-input pixels. */
+      readonly region: readonly [number, number, number, number];
+      /** Input height and width, to find each layer's scale. */
+      readonly inputSize: readonly [number, number];
+      readonly sums: Record<string, LayerNormSums>;
+    };
 
 /**
  * `gamma * (x - mean) / sqrt(var + epsilon) + beta`, with mean and the biased
  * variance taken per image and per channel over H and W (SPEC section 4;
- * FORMAT.md section 3 for the ml5 variant's epsilon 1e-3).
+ * FORMAT.md section 3 for the ml5 variant's epsilon 1e-3), unless `moments`
+ * supplies them.
  * @param x float32 NHWC, any range
  * @param gamma scale, shape [C]
  * @param beta shift, shape [C]
  * @param epsilon added to the variance (johnson 1e-5, ml5 1e-3)
+ * @param moments optional mean and variance broadcastable to [B, 1, 1, C] to use instead of x's own
  * @returns float32 NHWC, same shape as x; caller disposes.
  */
-export function instanceNorm(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): tf.Tensor4D {
+export function instanceNorm(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  epsilon: number,
+  moments?: { readonly mean: tf.Tensor; readonly variance: tf.Tensor },
+): tf.Tensor4D {
   return tf.tidy(() => {
-    const { mean, variance } = tf.moments(x, [1, 2], true);
+    const { mean, variance } = moments ?? tf.moments(x, [1, 2], true);
     const normalised = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon)));
     return tf.add(tf.mul(normalised, gamma), beta) as tf.Tensor4D;
   });
+}
+
+/**
+ * Instance norm of layer `name` under a statistics context (see NormStatsContext);
+ * without a context, plain instanceNorm.
+ * @param x float32 NHWC [1, H, W, C] when a context is given (statistics are per image); that path is
+ *   for inference (it uses the fused batchNorm op)
+ * @returns float32 NHWC, same shape as x; caller disposes.
+ * @throws RangeError when `apply`/`accumulate` statistics lack layer `name` or have the wrong channel count
+ *   (they were recorded from another architecture).
+ */
+export function contextInstanceNorm(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  epsilon: number,
+  name: string,
+  context?: NormStatsContext,
+): tf.Tensor4D {
+  if (context === undefined) return instanceNorm(x, gamma, beta, epsilon);
+  const channels = x.shape[3];
+  // Inference only (no gradients needed): one fused batchNorm op instead of four full-size temporaries,
+  // which lowers the peak memory of a large tile (batch of one: per-channel statistics are per image).
+  const fused = (mean: tf.Tensor1D, variance: tf.Tensor1D): tf.Tensor4D =>
+    tf.batchNorm(x, mean, variance, beta as tf.Tensor1D, gamma as tf.Tensor1D, epsilon);
+  if (context.mode === 'record') {
+    return tf.tidy(() => {
+      const { mean, variance } = tf.moments(x, [0, 1, 2]);
+      context.recorded[name] = { mean: Float32Array.from(mean.dataSync()), variance: Float32Array.from(variance.dataSync()) };
+      return fused(mean as tf.Tensor1D, variance as tf.Tensor1D);
+    });
+  }
+  const given = context.statistics[name];
+  if (given === undefined || given.mean.length !== channels || given.variance.length !== channels) {
+    throw new RangeError(
+      `instanceNorm: no statistics of ${channels} channels for layer '${name}' (have: ${Object.keys(context.statistics).join(', ') || 'none'}). Record them with the same architecture.`,
+    );
+  }
+  return tf.tidy(() => {
+    if (context.mode === 'accumulate') accumulateSums(x, name, given.mean, context);
+    return fused(tf.tensor1d(given.mean), tf.tensor1d(given.variance));
+  });
+}
+
+/** Adds the moments of x over the context's region (scaled to x's resolution) to context.sums[name]. */
+function accumulateSums(x: tf.Tensor4D, name: string, shift: Float32Array, context: Extract<NormStatsContext, { mode: 'accumulate' }>): void {
+  const [, h, w, c] = x.shape;
+  const [top, left, bottom, right] = context.region;
+  const factorH = context.inputSize[0] / h;
+  const factorW = context.inputSize[1] / w;
+  const y0 = Math.round(top / factorH);
+  const x0 = Math.round(left / factorW);
+  const rows = Math.round(bottom / factorH) - y0;
+  const cols = Math.round(right / factorW) - x0;
+  if (rows <= 0 || cols <= 0) return;
+  const [sum, sumSquares] = tf.tidy(() => {
+    const centred = tf.sub(tf.slice(x, [0, y0, x0, 0], [1, rows, cols, c]), tf.tensor4d(shift, [1, 1, 1, c]));
+    return [tf.sum(centred, [0, 1, 2]).dataSync(), tf.sum(tf.square(centred), [0, 1, 2]).dataSync()];
+  });
+  let entry = context.sums[name];
+  if (entry === undefined) {
+    entry = { count: 0, sum: new Float64Array(c), sumSquares: new Float64Array(c), shift: Float32Array.from(shift) };
+    context.sums[name] = entry;
+  }
+  entry.count += rows * cols;
+  for (let k = 0; k < c; k++) {
+    entry.sum[k] += sum[k] as number;
+    entry.sumSquares[k] += sumSquares[k] as number;
+  }
 }

@@ -1,0 +1,151 @@
+/**
+ * @file Whole-or-tiled inference of one 8-bit RGB image, given a region
+ * runner (this thread, or a worker pool: src/serve/pool.node.ts). Decides
+ * whether to tile, gathers whole-image statistics for style networks, and
+ * runs the tiles (run-tiled.ts).
+ */
+import { optionRangeError, throwIfAborted } from '../errors.js';
+import type { TransformArch, TransformModel } from '../types.js';
+import { inferRegion } from './infer-region.js';
+import { receptiveRadius } from './receptive-field.js';
+import { downscaleRgb, mosaicRgb, padRgbToMultiple, type RgbImage } from './rgb-image.js';
+import { runTiled, type RegionRunner } from './run-tiled.js';
+
+/** Options of inferImage (all optional). Pixel options are in input pixels. */
+export interface InferOptions {
+  /** Owned tile edge; images of more than tile^2 input pixels are tiled. Default 512 (style), 512 / scale (SR). */
+  readonly tile?: number;
+  /** Context per tile side beyond its blend band. Default: the network's receptive radius rounded up to `multiple`. */
+  readonly overlap?: number;
+  /** Blend band width at tile seams. Default 16. */
+  readonly feather?: number;
+  /** `auto` (default): tile when larger than tile^2; `always`; `never`. */
+  readonly tiling?: 'auto' | 'always' | 'never';
+  /** Style: whole-image statistics (`shared`, default) or each tile's own (`per-tile`: seams; for comparison only). */
+  readonly normStats?: 'shared' | 'per-tile';
+  /**
+   * Style: the statistics pass sees at most statsSize^2 pixels: the whole image
+   * when it is that small (exact), else the image `downscaled` (default) or a
+   * `mosaic` of full-resolution crops (measured worse: bench/RESULTS-infer.md).
+   */
+  readonly statsSize?: number;
+  /** Style: how a large image is reduced for the statistics pass. Default `downscaled`. */
+  readonly statsFrom?: 'mosaic' | 'downscaled';
+  /** Style: crop edge of the mosaic. Default 128. */
+  readonly statsCrop?: number;
+  /**
+   * Style: tiled passes that make the statistics exact one norm layer at a time (pass p:
+   * layer p); as many passes as norm layers (16 for the default network) give the
+   * whole-image output exactly, at that many times the cost. Default 0.
+   */
+  readonly refinePasses?: number;
+  /** Regions in flight at once. Default 1. */
+  readonly concurrency?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** InferOptions with every default filled in. */
+export interface ResolvedInferOptions {
+  readonly tile: number;
+  readonly overlap: number;
+  readonly feather: number;
+  readonly multiple: number;
+  readonly scale: number;
+  readonly tiling: 'auto' | 'always' | 'never';
+  readonly normStats: 'shared' | 'per-tile';
+  readonly statsSize: number;
+  readonly statsFrom: 'mosaic' | 'downscaled';
+  readonly statsCrop: number;
+  readonly refinePasses: number;
+  readonly concurrency: number;
+}
+
+/** Defaults not derived from the arch. */
+export const DEFAULT_INFER_OPTIONS = Object.freeze({ styleTile: 512, srOutputTile: 512, feather: 16, statsSize: 512, statsCrop: 128, refinePasses: 0, concurrency: 1 } as const);
+
+function integer(path: string, value: unknown, min: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw optionRangeError(path, `an integer >= ${min}`, value);
+  return value;
+}
+
+function oneOf<T extends string>(path: string, value: unknown, allowed: readonly T[]): T {
+  if (value === undefined) return allowed[0]!;
+  if (!allowed.includes(value as T)) throw optionRangeError(path, `one of ${allowed.join(', ')}`, value);
+  return value as T;
+}
+
+/**
+ * Validates and fills in options for `arch`.
+ * @throws RangeError E_OPTIONS naming the option (`options.tile must be an integer >= 4 (received 2)`)
+ */
+export function resolveInferOptions(arch: TransformArch, options: InferOptions = {}): ResolvedInferOptions {
+  const scale = arch.task === 'sr' ? arch.scale : 1;
+  // Two stride-2 convs: tiles must start on the whole image's 4-pixel grid (SPEC section 4).
+  const multiple = arch.task === 'style' ? 4 : 1;
+  const defaultTile = arch.task === 'style' ? DEFAULT_INFER_OPTIONS.styleTile : Math.max(multiple, Math.round(DEFAULT_INFER_OPTIONS.srOutputTile / scale));
+  const tile = integer('options.tile', options.tile, multiple, defaultTile);
+  if (tile % multiple !== 0) throw optionRangeError('options.tile', `a multiple of ${multiple} for this network`, tile);
+  return {
+    tile,
+    overlap: integer('options.overlap', options.overlap, 0, Math.ceil(receptiveRadius(arch) / multiple) * multiple),
+    feather: integer('options.feather', options.feather, 0, DEFAULT_INFER_OPTIONS.feather),
+    multiple,
+    scale,
+    tiling: oneOf('options.tiling', options.tiling, ['auto', 'always', 'never'] as const),
+    normStats: oneOf('options.normStats', options.normStats, ['shared', 'per-tile'] as const),
+    statsSize: integer('options.statsSize', options.statsSize, 16, DEFAULT_INFER_OPTIONS.statsSize),
+    statsFrom: oneOf('options.statsFrom', options.statsFrom, ['downscaled', 'mosaic'] as const),
+    statsCrop: integer('options.statsCrop', options.statsCrop, multiple, DEFAULT_INFER_OPTIONS.statsCrop),
+    refinePasses: integer('options.refinePasses', options.refinePasses, 0, DEFAULT_INFER_OPTIONS.refinePasses),
+    concurrency: integer('options.concurrency', options.concurrency, 1, DEFAULT_INFER_OPTIONS.concurrency),
+  };
+}
+
+/** True when `image` should be tiled under `options`. */
+export function shouldTile(image: { readonly width: number; readonly height: number }, options: ResolvedInferOptions): boolean {
+  if (options.tiling !== 'auto') return options.tiling === 'always';
+  return image.width * image.height > options.tile * options.tile;
+}
+
+/**
+ * Runs a network of architecture `arch` on `image` through `run`: whole, or
+ * tiled with shared statistics.
+ * @returns the 8-bit output (`scale` times larger for SR)
+ * @throws AbortError E_ABORTED when `signal` aborts; whatever `run` throws
+ */
+export async function inferImageWith(arch: TransformArch, image: RgbImage, options: ResolvedInferOptions, run: RegionRunner, signal?: AbortSignal): Promise<RgbImage> {
+  throwIfAborted(signal);
+  if (!shouldTile(image, options)) {
+    const result = await run({ image, output: 'uint8' }, signal);
+    return { data: result.data as Uint8Array, width: result.width, height: result.height };
+  }
+  let statistics;
+  if (arch.task === 'style' && options.normStats === 'shared') {
+    // The record pass sees the image as styleNetwork would: padded to the 4-grid, then reduced.
+    const padded = padRgbToMultiple(image, options.multiple);
+    const small =
+      options.statsFrom === 'mosaic'
+        ? mosaicRgb(padded, options.statsSize, Math.min(options.statsCrop, options.statsSize), options.multiple)
+        : downscaleRgb(padded, Math.floor((Math.max(padded.width, padded.height) * options.statsSize) / Math.sqrt(padded.width * padded.height)));
+    const result = await run({ image: small, crop: { x: 0, y: 0, width: 0, height: 0 }, stats: { mode: 'record' } }, signal);
+    statistics = result.recorded;
+  }
+  return runTiled(
+    image,
+    { ...options, ...(statistics ? { statistics } : {}), refinePasses: statistics ? options.refinePasses : 0, ...(signal ? { signal } : {}) },
+    run,
+  );
+}
+
+/**
+ * In-process inference of one image (this thread's active backend).
+ * @returns the 8-bit output
+ * @throws RangeError E_OPTIONS for bad options; AbortError on abort
+ * @example
+ * const out = await inferImage(await loadTransformModel('wave.safetensors'), rgb, { tile: 256 });
+ */
+export async function inferImage(model: TransformModel, image: RgbImage, options: InferOptions = {}): Promise<RgbImage> {
+  const resolved = resolveInferOptions(model.arch, options);
+  return inferImageWith(model.arch, image, resolved, async (request) => inferRegion(model, request), options.signal);
+}

@@ -1,0 +1,96 @@
+/**
+ * @file Runs a transform network on one region (a tile or a whole image) of
+ * 8-bit RGB pixels and returns plain arrays: the unit of work a worker does.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayerNormStatistics, LayerNormSums, NormStatistics, NormStatsContext } from '../networks/layers/instance-norm.js';
+import { srNetwork } from '../networks/sr-network.js';
+import { styleNetwork } from '../networks/style-network.js';
+import { imageToTensor } from '../data/image-tensor.js';
+import type { TransformModel } from '../types.js';
+import type { RgbImage } from './rgb-image.js';
+import type { Rect } from './tile-plan.js';
+
+/** What a region's instance norms do (style only; ignored for SR, which has none). */
+export type StatsRequest =
+  | { readonly mode: 'record' }
+  | { readonly mode: 'apply'; readonly statistics: NormStatistics }
+  | { readonly mode: 'accumulate'; readonly statistics: NormStatistics; readonly region: readonly [number, number, number, number] };
+
+/** One unit of work. */
+export interface RegionRequest {
+  /** The input pixels. */
+  readonly image: RgbImage;
+  /** Part of the region's output to return (output pixels, relative to it); default all. Empty: none. */
+  readonly crop?: Rect;
+  /** `float32` (for blending) or `uint8` (a finished image). Default float32. */
+  readonly output?: 'float32' | 'uint8';
+  readonly stats?: StatsRequest;
+}
+
+/** The result: interleaved RGB of the crop, plus recorded statistics or sums when asked for. */
+export interface RegionResult {
+  readonly data: Float32Array | Uint8Array;
+  readonly width: number;
+  readonly height: number;
+  readonly recorded?: Record<string, LayerNormStatistics>;
+  readonly sums?: Record<string, LayerNormSums>;
+}
+
+/**
+ * Runs `model` (memory-lean) on `request.image` and returns the crop of its output.
+ * @returns float32 values in [0, 1] (or 8-bit, rounded as tensorToRgb does); no tensor outlives the call.
+ * @throws as styleNetwork / srNetwork; RangeError for a crop outside the output
+ */
+export function inferRegion(model: TransformModel, request: RegionRequest): RegionResult {
+  const { image } = request;
+  const scale = model.arch.task === 'sr' ? model.arch.scale : 1;
+  const crop = request.crop ?? { x: 0, y: 0, width: image.width * scale, height: image.height * scale };
+  if (crop.x < 0 || crop.y < 0 || crop.x + crop.width > image.width * scale || crop.y + crop.height > image.height * scale) {
+    throw new RangeError(`inferRegion: crop ${JSON.stringify(crop)} is outside the ${image.width * scale}x${image.height * scale} output`);
+  }
+  let context: NormStatsContext | undefined;
+  const stats = request.stats;
+  if (model.arch.task === 'style' && stats !== undefined) {
+    if (stats.mode === 'record') context = { mode: 'record', recorded: {} };
+    else if (stats.mode === 'apply') context = { mode: 'apply', statistics: stats.statistics };
+    else context = { mode: 'accumulate', statistics: stats.statistics, region: stats.region, inputSize: [image.height, image.width], sums: {} };
+  }
+  const input = imageToTensor(image.data, image.width, image.height, 3);
+  let output: tf.Tensor4D;
+  try {
+    output =
+      model.arch.task === 'style'
+        ? styleNetwork(model.arch, model.params, input, { lean: true, normStats: context })
+        : srNetwork(model.arch, model.params, input, { lean: true });
+  } finally {
+    input.dispose();
+  }
+  let values: Float32Array;
+  try {
+    values =
+      crop.width === 0 || crop.height === 0
+        ? new Float32Array(0)
+        : tf.tidy(() => tf.slice(output, [0, crop.y, crop.x, 0], [1, crop.height, crop.width, 3]).dataSync() as Float32Array);
+  } finally {
+    output.dispose();
+  }
+  const data = request.output === 'uint8' ? quantise(values) : values;
+  return {
+    data,
+    width: crop.width,
+    height: crop.height,
+    ...(context?.mode === 'record' ? { recorded: context.recorded } : {}),
+    ...(context?.mode === 'accumulate' ? { sums: context.sums } : {}),
+  };
+}
+
+/** [0, 1] floats to bytes: clamp, x 255, round to nearest; NaN becomes 0 (as tensorToRgb). */
+export function quantise(values: Float32Array): Uint8Array {
+  const out = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    out[i] = v > 0 ? (v >= 1 ? 255 : Math.round(v * 255)) : 0;
+  }
+  return out;
+}

@@ -1,0 +1,71 @@
+/**
+ * @file Piscina worker entry (Node, WASM-SIMD): activates the wasm backend
+ * once, loads each model once (cached by the file hash the pool computed),
+ * runs one region (a tile or a whole image) per task through src/infer, and
+ * returns the pixels as a transferred buffer (no copy back to the pool).
+ *
+ * Failures of the work itself come back as `{ ok: false, error }` values, so
+ * the pool can tell them from a crashed or terminated worker (a rejection).
+ */
+import { existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { inferRegion, type RegionRequest, type RegionResult } from '../src/infer/infer-region.js';
+import { selectBackend } from '../src/runtime/index.js';
+import type { TransformArch, TransformModel } from '../src/types.js';
+import { loadTransformModel } from '../src/weights/load-transform-model.js';
+
+/** A task the pool sends. */
+export type WorkerTask =
+  | { readonly kind: 'describe'; readonly model: string; readonly hash: string }
+  | { readonly kind: 'run'; readonly model: string; readonly hash: string; readonly request: RegionRequest };
+
+/** What a task returns. */
+export type WorkerReply =
+  | { readonly ok: true; readonly arch: TransformArch; readonly backend: string; readonly result?: RegionResult }
+  | { readonly ok: false; readonly error: { readonly name: string; readonly code?: string; readonly message: string } };
+
+/**
+ * Test hook (read from the environment, as tests cannot reach into a thread):
+ * when the file named by PERCEPTUAL_TEST_WORKER_CRASH exists as a task starts,
+ * the worker exits mid-job; content `once` deletes the file first, so only one
+ * worker crashes.
+ */
+export const TEST_CRASH_ENV_VAR = 'PERCEPTUAL_TEST_WORKER_CRASH';
+
+const models = new Map<string, Promise<TransformModel>>();
+let backend: Promise<string> | undefined;
+
+function crashHook(): void {
+  const file = process.env[TEST_CRASH_ENV_VAR];
+  if (!file || !existsSync(file)) return;
+  if (readFileSync(file, 'utf8').trim() === 'once') unlinkSync(file);
+  process.exit(70);
+}
+
+/** Runs one task; see WorkerTask. Never throws for a failure of the work (see the file comment). */
+export default async function runTask(task: WorkerTask): Promise<WorkerReply> {
+  try {
+    // WASM-SIMD is the inference backend in workers (SPEC: one runtime per thread); PERCEPTUAL_BACKEND may force another.
+    backend ??= selectBackend({ purpose: 'infer', backend: process.env.PERCEPTUAL_BACKEND || 'wasm' }).then((runtime) => runtime.backend);
+    const name = await backend;
+    let model = models.get(task.hash);
+    if (model === undefined) {
+      model = loadTransformModel(task.model);
+      models.set(task.hash, model);
+      model.catch(() => models.delete(task.hash));
+    }
+    const loaded = await model;
+    if (task.kind === 'describe') return { ok: true, arch: loaded.arch, backend: name };
+    crashHook();
+    const raw = inferRegion(loaded, task.request);
+    // Only a buffer that holds exactly these pixels can be moved.
+    const whole = raw.data.byteOffset === 0 && raw.data.byteLength === raw.data.buffer.byteLength;
+    const result: RegionResult = whole ? raw : { ...raw, data: raw.data.slice() };
+    const reply: WorkerReply = { ok: true, arch: loaded.arch, backend: name, result };
+    // Move the pixels back instead of cloning them.
+    return move({ [transferableSymbol]: [result.data.buffer], [valueSymbol]: reply } as never) as unknown as WorkerReply;
+  } catch (error) {
+    const e = error as { name?: string; code?: string; message?: string };
+    return { ok: false, error: { name: e.name ?? 'Error', ...(typeof e.code === 'string' ? { code: e.code } : {}), message: e.message ?? String(error) } };
+  }
+}
