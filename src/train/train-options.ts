@@ -1,0 +1,212 @@
+/**
+ * @file Options of a training run: the user-facing `TrainOptions`, the
+ * per-task defaults, and `resolveTrainOptions`, which validates and merges
+ * them once (STYLE "Conventions"). The resolved form is what config.json of
+ * a run directory holds, so `--resume` rebuilds exactly the same run.
+ */
+import { optionRangeError, optionTypeError } from '../errors.js';
+import type { PerceptualLossOptions } from '../losses/perceptual-options.js';
+import type { SrArch, StyleArch } from '../types.js';
+
+/** The two tasks of the paper. */
+export const TRAIN_TASKS = Object.freeze(['style', 'sr'] as const);
+export type TrainTask = (typeof TRAIN_TASKS)[number];
+
+/** What a run trains against and how (everything JSON, so it round-trips through config.json). */
+export interface TrainOptions {
+  task?: TrainTask;
+  /** Folders of training images (searched recursively). */
+  data?: string | string[];
+  /** Where the final model goes (.safetensors). */
+  out?: string;
+  /** Style image path (style task). */
+  style?: string;
+  /** Long side (px) the style image is resized to before its Gram targets are computed (default 256). */
+  styleSize?: number;
+  /** Transform network architecture overrides. */
+  arch?: Partial<StyleArch> | Partial<SrArch>;
+  /** Loss layers and weights (merged over the task's defaults). */
+  loss?: PerceptualLossOptions;
+  /** `vgg16`, `vgg19`, or a folder holding a tfjs layers model (model.json). */
+  lossNetwork?: string;
+  /** Weights file for a VGG loss network; absent: random weights (seeded), for tests and benchmarks. */
+  lossWeights?: string;
+  /** Taps of a layers loss network, in order (layer names of model.json). */
+  lossTaps?: string[];
+  /** Preprocessing of a layers loss network: `identity` ([0,1]), `255` or `minus-one-one`. */
+  lossPreprocess?: 'identity' | '255' | 'minus-one-one';
+  /** Crop size: style crops (default 256) or SR high-resolution patches (default 288). */
+  imageSize?: number;
+  batchSize?: number;
+  /** Total optimisation steps (wins over epochs). */
+  iterations?: number;
+  /** Passes over the data, when iterations is not given. */
+  epochs?: number;
+  lr?: number;
+  /** Inverse-time decay: lr_t = lr / (1 + lrDecay * t). */
+  lrDecay?: number;
+  seed?: number;
+  /** Random horizontal flips of the crops. */
+  flip?: boolean;
+  checkpointEvery?: number;
+  /** Checkpoints kept (the newest). */
+  keepCheckpoints?: number;
+  /** Preview images every N steps (0: never). */
+  previewEvery?: number;
+  /** How many validation images previews show (the first N dataset files, centre crops). */
+  previewCount?: number;
+  /** Final model storage type. */
+  dtype?: 'F32' | 'F16';
+}
+
+export interface ResolvedTrainOptions {
+  readonly task: TrainTask;
+  readonly data: readonly string[];
+  readonly out: string;
+  readonly style: string | null;
+  readonly styleSize: number;
+  readonly arch: Partial<StyleArch> | Partial<SrArch>;
+  readonly loss: PerceptualLossOptions;
+  readonly lossNetwork: string;
+  readonly lossWeights: string | null;
+  readonly lossTaps: readonly string[] | null;
+  readonly lossPreprocess: 'identity' | '255' | 'minus-one-one';
+  readonly imageSize: number;
+  readonly batchSize: number;
+  readonly iterations: number | null;
+  readonly epochs: number | null;
+  readonly lr: number;
+  readonly lrDecay: number;
+  readonly seed: number;
+  readonly flip: boolean;
+  readonly checkpointEvery: number;
+  readonly keepCheckpoints: number;
+  readonly previewEvery: number;
+  readonly previewCount: number;
+  readonly dtype: 'F32' | 'F16';
+}
+
+/**
+ * Default loss layers and weights under SPEC section 3's normalisations, for
+ * VGG-16 with torchvision preprocessing (the paper's layers):
+ * - style: content 1 at relu2_2, style 3 summed over relu1_2..relu4_3 (the
+ *   losses helper's derivation in src/losses/perceptual-options.ts: the
+ *   PyTorch example's 1e5 style/content ratio divided by C_j^2 for the SUM
+ *   over Gram entries), TV 1e-2: a natural photo's TV is about 8e-3 under the
+ *   mean normalisation (measured on Kodak crops), so the TV term stays near
+ *   1e-4, a light smoothing prior like the paper's.
+ * - sr: feature 1 at relu2_2 plus TV 1e-2, no pixel term (the paper's SR loss).
+ * These are starting points; another loss network needs its own weights,
+ * measured from the initial magnitudes of each term as models/starter-*.md
+ * describe for darknettiny.
+ */
+export const TASK_DEFAULTS: Readonly<Record<TrainTask, { imageSize: number; loss: PerceptualLossOptions }>> = Object.freeze({
+  style: { imageSize: 256, loss: { contentLayers: ['relu2_2'], contentWeight: 1, styleLayers: ['relu1_2', 'relu2_2', 'relu3_3', 'relu4_3'], styleWeight: 3, tvWeight: 1e-2, tvPower: 2 } },
+  sr: { imageSize: 288, loss: { contentLayers: ['relu2_2'], contentWeight: 1, styleLayers: [], styleWeight: 0, tvWeight: 1e-2, tvPower: 2, pixelWeight: 0 } },
+});
+
+/** Paper defaults (Johnson et al. section 4): batch 4, Adam lr 1e-3, 40k iterations. */
+export const DEFAULT_TRAIN_OPTIONS = Object.freeze({
+  batchSize: 4,
+  iterations: 40_000,
+  lr: 1e-3,
+  lrDecay: 0,
+  seed: 0,
+  flip: true,
+  styleSize: 256,
+  lossNetwork: 'vgg16',
+  lossPreprocess: 'identity' as const,
+  checkpointEvery: 500,
+  keepCheckpoints: 3,
+  previewEvery: 500,
+  previewCount: 4,
+  dtype: 'F16' as const,
+});
+
+function positiveInteger(path: string, value: unknown): number {
+  if (typeof value !== 'number') throw optionTypeError(path, 'a positive integer', value);
+  if (!Number.isInteger(value) || value < 1) throw optionRangeError(path, 'a positive integer', value);
+  return value;
+}
+
+function nonNegative(path: string, value: unknown, integer = false): number {
+  if (typeof value !== 'number') throw optionTypeError(path, `a non-negative ${integer ? 'integer' : 'number'}`, value);
+  if (!Number.isFinite(value) || value < 0 || (integer && !Number.isInteger(value))) throw optionRangeError(path, `a non-negative ${integer ? 'integer' : 'number'}`, value);
+  return value;
+}
+
+function text(path: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw optionTypeError(path, 'a non-empty string', value);
+  return value;
+}
+
+/**
+ * Validates and merges training options over the task's defaults.
+ * Loss layers are checked against the loss network later (when it is loaded).
+ * @throws TypeError / RangeError E_OPTIONS naming the option and how to fix it
+ */
+export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions {
+  const task = options.task;
+  if (task === undefined || !TRAIN_TASKS.includes(task)) throw optionRangeError('options.task', `one of ${TRAIN_TASKS.join(', ')}`, task);
+  const defaults = TASK_DEFAULTS[task];
+  const dataList = options.data === undefined ? [] : typeof options.data === 'string' ? [options.data] : [...options.data];
+  if (dataList.length === 0) throw optionTypeError('options.data (--data)', 'one or more folders of training images', options.data);
+  dataList.forEach((d, i) => text(`options.data[${i}]`, d));
+  const out = text('options.out (--out)', options.out);
+  if (task === 'style' && (options.style === undefined || options.style === '')) {
+    throw optionTypeError('options.style (--style)', 'the path of a style image', options.style);
+  }
+  if (task === 'sr' && options.style !== undefined) throw optionRangeError('options.style', 'absent for the sr task', options.style);
+  const iterations = options.iterations === undefined ? null : positiveInteger('options.iterations', options.iterations);
+  const epochs = options.epochs === undefined ? null : positiveInteger('options.epochs', options.epochs);
+  const lr = options.lr ?? DEFAULT_TRAIN_OPTIONS.lr;
+  if (typeof lr !== 'number' || !(lr > 0) || !Number.isFinite(lr)) throw optionRangeError('options.lr (--lr)', 'a positive number', lr);
+  const seed = options.seed ?? DEFAULT_TRAIN_OPTIONS.seed;
+  if (!Number.isInteger(seed)) throw optionTypeError('options.seed (--seed)', 'an integer', seed);
+  const dtype = options.dtype ?? DEFAULT_TRAIN_OPTIONS.dtype;
+  if (dtype !== 'F32' && dtype !== 'F16') throw optionRangeError('options.dtype', 'one of F32, F16', dtype);
+  const lossPreprocess = options.lossPreprocess ?? DEFAULT_TRAIN_OPTIONS.lossPreprocess;
+  if (!['identity', '255', 'minus-one-one'].includes(lossPreprocess)) throw optionRangeError('options.lossPreprocess', 'one of identity, 255, minus-one-one', lossPreprocess);
+  const resolved: ResolvedTrainOptions = {
+    task,
+    data: dataList,
+    out,
+    style: options.style ?? null,
+    styleSize: positiveInteger('options.styleSize (--style-size)', options.styleSize ?? DEFAULT_TRAIN_OPTIONS.styleSize),
+    arch: { ...(options.arch ?? {}) },
+    loss: { ...defaults.loss, ...(options.loss ?? {}) },
+    lossNetwork: text('options.lossNetwork (--loss-network)', options.lossNetwork ?? DEFAULT_TRAIN_OPTIONS.lossNetwork),
+    lossWeights: options.lossWeights ?? null,
+    lossTaps: options.lossTaps ? [...options.lossTaps] : null,
+    lossPreprocess,
+    imageSize: positiveInteger('options.imageSize (--image-size)', options.imageSize ?? defaults.imageSize),
+    batchSize: positiveInteger('options.batchSize (--batch-size)', options.batchSize ?? DEFAULT_TRAIN_OPTIONS.batchSize),
+    iterations: iterations ?? (epochs === null ? DEFAULT_TRAIN_OPTIONS.iterations : null),
+    epochs,
+    lr,
+    lrDecay: nonNegative('options.lrDecay (--lr-decay)', options.lrDecay ?? DEFAULT_TRAIN_OPTIONS.lrDecay),
+    seed,
+    flip: options.flip ?? DEFAULT_TRAIN_OPTIONS.flip,
+    checkpointEvery: positiveInteger('options.checkpointEvery (--checkpoint-every)', options.checkpointEvery ?? DEFAULT_TRAIN_OPTIONS.checkpointEvery),
+    keepCheckpoints: positiveInteger('options.keepCheckpoints', options.keepCheckpoints ?? DEFAULT_TRAIN_OPTIONS.keepCheckpoints),
+    previewEvery: nonNegative('options.previewEvery (--preview-every)', options.previewEvery ?? DEFAULT_TRAIN_OPTIONS.previewEvery, true),
+    previewCount: nonNegative('options.previewCount', options.previewCount ?? DEFAULT_TRAIN_OPTIONS.previewCount, true),
+    dtype,
+  };
+  if (task === 'sr') {
+    const scale = (resolved.arch as Partial<SrArch>).scale ?? 4;
+    if (resolved.imageSize % scale !== 0) throw optionRangeError('options.imageSize (--image-size)', `a multiple of the scale ${scale} (e.g. 288)`, resolved.imageSize);
+  }
+  return resolved;
+}
+
+/** The total number of steps of a run: iterations, or epochs x batches per epoch. */
+export function totalSteps(options: ResolvedTrainOptions, datasetSize: number): number {
+  if (options.iterations !== null) return options.iterations;
+  return Math.max(1, Math.ceil(((options.epochs ?? 1) * datasetSize) / options.batchSize));
+}
+
+/** The learning rate at step t (0-based): lr / (1 + lrDecay * t). */
+export function learningRateAt(options: Pick<ResolvedTrainOptions, 'lr' | 'lrDecay'>, step: number): number {
+  return options.lr / (1 + options.lrDecay * step);
+}

@@ -1,0 +1,232 @@
+/**
+ * @file The training loop (Johnson et al. section 3): a run directory with
+ * config, a JSONL loss log, periodic atomic checkpoints (parameters, Adam
+ * state, dataset position), previews of a fixed validation set, exact
+ * resume, stop on abort (after a checkpoint) and on a non-finite loss
+ * (naming the term), and the final model written with saveModel.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Tensor3D, Variable } from '@tensorflow/tfjs-core';
+import { mkdir } from 'node:fs/promises';
+import { optionRangeError, perceptualError } from '../errors.js';
+import { loadCenterCrops } from '../data/center-crop.js';
+import { openImageDataset, type ImageDataset } from '../data/dataset.js';
+import { degradeForSr, type PlainBatch } from '../data/sr-degradation.js';
+import { resolvePerceptualLossOptions, styleTargets, type PerceptualLossNumbers } from '../losses/perceptual.js';
+import { resolveSrArch, resolveStyleArch } from '../networks/arch.js';
+import { initParams } from '../networks/init.js';
+import type { LossNetwork, SrArch, StyleArch, TransformArch, TransformModel } from '../types.js';
+import { saveModel } from '../weights/model-file.js';
+import { type CheckpointData, loadLatestCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { loadRunLossNetwork, loadStyleImage } from './run-inputs.js';
+import { writePreview } from './preview.js';
+import { appendLog, readRunConfig, truncateLog, writeRunConfig } from './run-dir.js';
+import { restoreAdam, snapshotAdam } from './adam-state.js';
+import { learningRateAt, resolveTrainOptions, type ResolvedTrainOptions, totalSteps, type TrainOptions } from './train-options.js';
+import { trainStep } from './train-step.js';
+
+/** Events a caller (the CLI's progress display, tests) receives. */
+export type TrainEvent =
+  | { type: 'start'; step: number; total: number; datasetSize: number; skipped: number; arch: TransformArch; lossNetwork: string; resumedFrom: string | null }
+  | { type: 'step'; step: number; total: number; epoch: number; lr: number; loss: PerceptualLossNumbers; stepMs: number; imagesPerSec: number; numTensors: number }
+  | { type: 'checkpoint'; step: number; path: string }
+  | { type: 'preview'; step: number; path: string }
+  | { type: 'warning'; message: string };
+
+/** Programmatic hooks; none is stored in config.json. */
+export interface TrainHooks {
+  /** Aborting stops after the current step, writes a checkpoint and resolves with `interrupted`. */
+  signal?: AbortSignal;
+  onEvent?: (event: TrainEvent) => void;
+  /** Use this loss network instead of loading `options.lossNetwork` (tests, benchmarks). Not disposed. */
+  lossNetwork?: LossNetwork;
+  /** Use this style image (float32 NHWC [1,H,W,3]) instead of reading `options.style`. */
+  styleImage?: PlainBatch;
+  /** Stop (with a checkpoint, status `interrupted`) once this step is reached. */
+  stopAtStep?: number;
+}
+
+export interface TrainResult {
+  readonly status: 'completed' | 'interrupted';
+  readonly step: number;
+  readonly total: number;
+  /** The final model file (only when completed). */
+  readonly modelPath: string | null;
+  readonly lastLoss: PerceptualLossNumbers | null;
+  /** Wall time of this call, and the steps it ran (a resumed call runs only the rest). */
+  readonly seconds: number;
+  readonly stepsRun: number;
+  /** Mean step time over this call's steps (ms), data loading included, and the images/s it gives. */
+  readonly meanStepMs: number | null;
+  readonly imagesPerSec: number | null;
+}
+
+/**
+ * Trains a new run in `runDir` (created; must not hold a run already).
+ * @throws TypeError/RangeError E_OPTIONS, PerceptualError E_DATASET / E_NON_FINITE_LOSS / E_CHECKPOINT
+ */
+export async function train(options: TrainOptions, runDir: string, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const resolved = resolveTrainOptions(options);
+  await mkdir(runDir, { recursive: true });
+  const existing = await loadLatestCheckpoint(runDir, () => {}).catch(() => ({ checkpoint: null }));
+  if (existing !== null) {
+    throw perceptualError('E_CHECKPOINT', `${runDir} already holds a training run. Continue it with --resume ${runDir}, or choose another --run-dir.`);
+  }
+  await writeRunConfig(runDir, resolved);
+  return run(resolved, runDir, null, hooks);
+}
+
+/**
+ * Continues the run in `runDir` from its newest valid checkpoint, exactly as
+ * if it had not stopped. `overrides.iterations` may extend it.
+ * @throws PerceptualError E_CHECKPOINT when the run directory has no config
+ */
+export async function resumeTraining(runDir: string, overrides: { iterations?: number } = {}, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const config = await readRunConfig(runDir);
+  let resolved = config.options;
+  if (overrides.iterations !== undefined) {
+    if (!Number.isInteger(overrides.iterations) || overrides.iterations < 1) throw optionRangeError('iterations (--iterations)', 'a positive integer', overrides.iterations);
+    resolved = { ...resolved, iterations: overrides.iterations, epochs: null };
+    await writeRunConfig(runDir, resolved);
+  }
+  const warn = (message: string) => hooks.onEvent?.({ type: 'warning', message });
+  const latest = await loadLatestCheckpoint(runDir, warn);
+  return run(resolved, runDir, latest, hooks);
+}
+
+function resolveArchFor(options: ResolvedTrainOptions): TransformArch {
+  return options.task === 'style' ? resolveStyleArch(options.arch as Partial<StyleArch>, 'options.arch') : resolveSrArch(options.arch as Partial<SrArch>, 'options.arch');
+}
+
+async function run(options: ResolvedTrainOptions, runDir: string, latest: { checkpoint: CheckpointData; path: string } | null, hooks: TrainHooks): Promise<TrainResult> {
+  const started = Date.now();
+  const emit = hooks.onEvent ?? (() => {});
+  const warn = (message: string) => emit({ type: 'warning', message });
+  const arch = resolveArchFor(options);
+  const checkpoint = latest?.checkpoint ?? null;
+  const dataset = await openImageDataset({ roots: options.data, size: options.imageSize, batchSize: options.batchSize, seed: options.seed, flip: options.flip, minSide: options.task === 'sr' ? Math.ceil(options.imageSize / 2) : Math.min(32, options.imageSize), warn, state: checkpoint?.dataset });
+  const total = totalSteps(options, dataset.entries.length);
+  const ownNetwork = hooks.lossNetwork === undefined;
+  const network = hooks.lossNetwork ?? (await loadRunLossNetwork(options));
+  const disposables: tf.Tensor[] = [];
+  let variables: Record<string, Variable> = {};
+  const optimizer = tf.train.adam(options.lr);
+  try {
+    const loss = resolvePerceptualLossOptions(options.loss, network.taps);
+    let styleGrams: Record<string, Tensor3D> | undefined;
+    if (options.task === 'style' && loss.styleLayers.length > 0) {
+      const styleBatch = hooks.styleImage ?? (await loadStyleImage(options.style!, options.styleSize));
+      const styleTensor = tf.tensor4d(styleBatch.data, [...styleBatch.shape]);
+      styleGrams = styleTargets(network, styleTensor, loss.styleLayers);
+      styleTensor.dispose();
+      disposables.push(...Object.values(styleGrams));
+    }
+    variables = createVariables(arch, options.seed, checkpoint);
+    if (checkpoint) await restoreAdam(optimizer, variables, checkpoint);
+    const model: TransformModel = { arch, params: variables, provenance: {} };
+    const previewInputs = await previewBatch(options, dataset, arch);
+    if (previewInputs) disposables.push(previewInputs);
+    let step = checkpoint?.step ?? 0;
+    let lastLoss: PerceptualLossNumbers | null = null;
+    const firstStep = step;
+    let stepMsSum = 0;
+    const summary = (status: TrainResult['status'], modelPath: string | null): TrainResult => ({
+      status, step, total, modelPath, lastLoss, seconds: (Date.now() - started) / 1000,
+      stepsRun: step - firstStep,
+      meanStepMs: step > firstStep ? stepMsSum / (step - firstStep) : null,
+      imagesPerSec: step > firstStep ? (options.batchSize * 1000 * (step - firstStep)) / stepMsSum : null,
+    });
+    if (checkpoint) await truncateLog(runDir, step);
+    emit({ type: 'start', step, total, datasetSize: dataset.entries.length, skipped: dataset.summary.skipped.length, arch, lossNetwork: `${network.name} (${network.source})`, resumedFrom: latest?.path ?? null });
+    const context = { arch, variables, network, loss, styleGrams, optimizer };
+    const save = async () => {
+      const path = await saveCheckpoint(runDir, await snapshotCheckpoint(step, variables, optimizer, dataset), options.keepCheckpoints);
+      emit({ type: 'checkpoint', step, path });
+    };
+    while (step < total) {
+      if (hooks.signal?.aborted || (hooks.stopAtStep !== undefined && step >= hooks.stopAtStep)) {
+        await save();
+        return summary('interrupted', null);
+      }
+      const t0 = performance.now();
+      const epoch = dataset.epoch;
+      const batch = await dataset.next();
+      const target = tf.tensor4d(batch.data, [...batch.shape]);
+      const input = arch.task === 'sr' ? tensorOf(degradeForSr(batch, arch.scale)) : target;
+      const lr = learningRateAt(options, step);
+      (optimizer as unknown as { learningRate: number }).learningRate = lr; // Adam reads it on every applyGradients.
+      try {
+        lastLoss = await trainStep(context, input, target, step);
+      } finally {
+        if (input !== target) input.dispose();
+        target.dispose();
+      }
+      step += 1;
+      const stepMs = performance.now() - t0;
+      stepMsSum += stepMs;
+      const imagesPerSec = (options.batchSize * 1000) / stepMs;
+      await appendLog(runDir, { step, epoch, lr, loss: lastLoss, stepMs, imagesPerSec, time: new Date().toISOString() });
+      emit({ type: 'step', step, total, epoch, lr, loss: lastLoss, stepMs, imagesPerSec, numTensors: tf.memory().numTensors });
+      if (step % options.checkpointEvery === 0 && step < total) await save();
+      if (previewInputs && options.previewEvery > 0 && (step % options.previewEvery === 0 || step === total)) {
+        emit({ type: 'preview', step, path: await writePreview(runDir, step, model, previewInputs) });
+      }
+    }
+    await save();
+    await saveModel(options.out, { arch, params: variables, provenance: provenanceOf(options, network) }, { dtype: options.dtype });
+    return summary('completed', options.out);
+  } finally {
+    optimizer.dispose();
+    tf.dispose(Object.values(variables));
+    tf.dispose(disposables);
+    if (ownNetwork) network.dispose();
+  }
+}
+
+function tensorOf(batch: PlainBatch): tf.Tensor4D {
+  return tf.tensor4d(batch.data, [...batch.shape]);
+}
+
+let runCounter = 0;
+
+/** Trainable variables from a checkpoint or a seeded init; names are unique per run. */
+function createVariables(arch: TransformArch, seed: number, checkpoint: CheckpointData | null): Record<string, Variable> {
+  const prefix = `perceptual-train-${++runCounter}`;
+  const variables: Record<string, Variable> = {};
+  const initial = checkpoint ? null : initParams(arch, seed);
+  try {
+    const names = initial ? Object.keys(initial) : Object.keys(checkpoint!.params);
+    for (const name of names) {
+      const value = initial ? initial[name]! : tf.tensor(checkpoint!.params[name]!.data, [...checkpoint!.params[name]!.shape]);
+      variables[name] = tf.variable(value, true, `${prefix}/${name}`);
+      if (!initial) value.dispose();
+    }
+  } finally {
+    if (initial) tf.dispose(Object.values(initial));
+  }
+  return variables;
+}
+
+async function snapshotCheckpoint(step: number, variables: Record<string, Variable>, optimizer: tf.AdamOptimizer, dataset: ImageDataset): Promise<CheckpointData> {
+  const params: Record<string, { shape: readonly number[]; data: Float32Array }> = {};
+  for (const [name, v] of Object.entries(variables)) params[name] = { shape: v.shape, data: (await v.data()) as Float32Array };
+  const adam = await snapshotAdam(optimizer, Object.keys(variables));
+  return { step, dataset: dataset.getState(), params, ...adam };
+}
+
+async function previewBatch(options: ResolvedTrainOptions, dataset: ImageDataset, arch: TransformArch): Promise<tf.Tensor4D | null> {
+  if (options.previewEvery === 0 || options.previewCount === 0) return null;
+  const paths = dataset.entries.slice(0, options.previewCount).map((e) => e.path);
+  const crops = await loadCenterCrops(paths, options.imageSize);
+  return tensorOf(arch.task === 'sr' ? degradeForSr(crops, arch.scale) : crops);
+}
+
+function provenanceOf(options: ResolvedTrainOptions, network: LossNetwork): TransformModel['provenance'] {
+  const what = options.task === 'style' ? `style image ${options.style}` : `x${(options.arch as Partial<SrArch>).scale ?? 4} SR`;
+  return {
+    trained_with: `perceptual train ${options.task}: ${what}, data ${options.data.join(', ')}, ${options.iterations ?? `${options.epochs} epochs`} iterations, batch ${options.batchSize}, ${options.imageSize}px, lr ${options.lr}`,
+    loss_network: `${network.name} (${network.source})`,
+    source: 'perceptual train',
+  };
+}
+
