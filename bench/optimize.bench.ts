@@ -100,7 +100,7 @@ async function finalLoss(size: number, iterations: number): Promise<void> {
   if (!existsSync(darknet)) return console.log(`loss part skipped: ${darknet} is absent`);
   // The loss config of models/starter-style.command.sh.
   const layerWeights = JSON.parse(readFileSync(new URL('../models/starter-style.layer-weights.json', import.meta.url), 'utf8')) as { style: Record<string, number> };
-  const loss = resolvePerceptualLossOptions({ contentLayers: ['leaky_re_lu_4'], contentWeight: 8, styleLayers: ['leaky_re_lu_1', 'leaky_re_lu_2', 'leaky_re_lu_4', 'leaky_re_lu_8'], styleWeight: 1, styleLayerWeights: layerWeights.style, tvWeight: 10, tvPower: 2 });
+  const loss = resolvePerceptualLossOptions({ contentLayers: ['leaky_re_lu_2'], contentWeight: 1, styleLayers: ['leaky_re_lu_1', 'leaky_re_lu_2', 'leaky_re_lu_4', 'leaky_re_lu_8'], styleWeight: 1, styleLayerWeights: layerWeights.style, tvWeight: 10, tvPower: 2 });
   const network = await loadLayersLossNetwork(darknet, { taps: ['leaky_re_lu_1', 'leaky_re_lu_2', 'leaky_re_lu_4', 'leaky_re_lu_8'] });
   const content = await image(CONTENT, size);
   const style = await image(STYLE, 256); // --style-size 256, as in training
