@@ -1,11 +1,9 @@
 /**
- * @file The loss flags of `perceptual optimize` (the same names and meanings
- * as `perceptual train`'s, whose parsing lives privately in train.ts):
+ * @file The loss flags of `perceptual optimize` and `perceptual train`:
  * registering them, turning them into `PerceptualLossOptions`, and loading
  * the loss network they name.
  */
 import { readFile } from 'node:fs/promises';
-import * as tf from '@tensorflow/tfjs-core';
 import { type Command, Option } from 'commander';
 import { perceptualError } from '../errors.js';
 import type { PerceptualLossOptions } from '../losses/perceptual-options.js';
@@ -39,8 +37,8 @@ export function addLossOptions(command: Command, style: boolean): Command {
     .addOption(new Option('--tv-power <p>', 'total variation exponent').choices(['1', '2']).argParser(Number))
     .option('--layer-weights <file>', 'JSON {"content": {tap: w}, "style": {tap: w}} of per-layer weights')
     .option('--loss-network <name|dir>', 'vgg16, vgg19, or a folder with a tfjs layers model (model.json)', 'vgg16')
-    .option('--weights <file>', 'VGG weights (torchvision safetensors or Keras h5), or "random" for seeded random weights; default: the file `perceptual weights fetch` cached')
-    .option('--loss-weights <file>', 'the same as --weights (the name `perceptual train` uses)')
+    .option('--weights <file>', 'VGG weights (torchvision safetensors or Keras h5), or "random" for seeded random weights (benchmarks); default: the file `perceptual weights fetch` cached')
+    .option('--loss-weights <file>', 'the same as --weights')
     .addOption(new Option('--loss-preprocess <p>', 'input scaling of a layers loss network').choices(['identity', '255', 'minus-one-one']))
     .option('--loss-taps <layers>', 'for a layers loss network: the layer names to expose as taps (default: every content and style layer)', parseList);
   if (style) {
@@ -77,27 +75,25 @@ export async function toLossOptions(o: LossCliOptions, defaults: PerceptualLossO
   return loss;
 }
 
-const LAYERS_PREPROCESS = Object.freeze({
-  identity: undefined,
-  '255': (x: tf.Tensor4D) => tf.mul(x, 255) as tf.Tensor4D,
-  'minus-one-one': (x: tf.Tensor4D) => tf.sub(tf.mul(x, 2), 1) as tf.Tensor4D,
-});
-
 /**
  * Loads the loss network the flags name, exposing the taps `loss` uses
  * (`--weights random` gives seeded random VGG weights, for benchmarks).
- * @throws as loadLossNetwork / loadLayersLossNetwork.
+ * @throws as loadNamedLossNetwork
  */
 export async function loadCliLossNetwork(o: LossCliOptions, loss: PerceptualLossOptions, seed: number): Promise<LossNetwork> {
-  const { loadLossNetwork } = await import('../networks/load-loss-network.js');
-  const network = o.lossNetwork ?? 'vgg16';
-  const taps = o.lossTaps ?? [...new Set([...(loss.contentLayers ?? []), ...(loss.styleLayers ?? [])])];
-  const weights = o.weights ?? o.lossWeights;
-  if (network === 'vgg16' || network === 'vgg19') {
-    const random = weights === 'random';
-    return loadLossNetwork({ network, weights: random ? undefined : weights, seed: random ? seed : undefined, taps });
-  }
-  const { loadLayersLossNetwork } = await import('../networks/layers-loss-network.js');
-  const preprocess = LAYERS_PREPROCESS[o.lossPreprocess ?? 'identity'];
-  return loadLayersLossNetwork(network, { taps, ...(preprocess ? { preprocess } : {}) });
+  const { loadNamedLossNetwork } = await import('../train/run-inputs.js');
+  return loadNamedLossNetwork({
+    network: o.lossNetwork ?? 'vgg16', weights: lossWeightsFlag(o), seed,
+    taps: o.lossTaps ?? lossLayers(loss), preprocess: o.lossPreprocess,
+  });
+}
+
+/** The loss network weights the flags name: --weights, else its alias --loss-weights. */
+export function lossWeightsFlag(o: LossCliOptions): string | undefined {
+  return o.weights ?? o.lossWeights;
+}
+
+/** Every content and style layer of `loss`, each once (the default --loss-taps). */
+export function lossLayers(loss: PerceptualLossOptions): string[] {
+  return [...new Set([...(loss.contentLayers ?? []), ...(loss.styleLayers ?? [])])];
 }

@@ -3,17 +3,16 @@
  * al. 2016) in a run directory that survives interruption: Ctrl-C or SIGTERM
  * write a checkpoint first, `--resume RUN_DIR` continues exactly.
  */
-import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { optionTypeError, perceptualError } from '../errors.js';
-import type { PerceptualLossOptions } from '../losses/perceptual-options.js';
+import { optionTypeError } from '../errors.js';
 import type { TrainOptions, TrainTask } from '../train/train-options.js';
-import { type CommonOptions, chooseBackend, commandAction, parseInteger, parseList, parseNonNegative, parseNumber, withCommonOptions } from './command-helpers.js';
+import { type CommonOptions, chooseBackend, commandAction, parseInteger, parseNonNegative, parseNumber, withCommonOptions } from './command-helpers.js';
 import type { CliContext } from './context.js';
+import { addLossOptions, type LossCliOptions, lossLayers, lossWeightsFlag, toLossOptions } from './loss-options.js';
 import type { Output } from './output.js';
 import { trainProgress } from './train-progress.js';
 
-interface TrainCliOptions extends CommonOptions {
+interface TrainCliOptions extends CommonOptions, LossCliOptions {
   data?: string[];
   out?: string;
   runDir?: string;
@@ -21,17 +20,6 @@ interface TrainCliOptions extends CommonOptions {
   style?: string;
   styleSize?: number;
   scale?: number;
-  contentLayers?: string[];
-  styleLayers?: string[];
-  contentWeight?: number;
-  styleWeight?: number;
-  pixelWeight?: number;
-  tvWeight?: number;
-  tvPower?: number;
-  layerWeights?: string;
-  lossNetwork?: string;
-  lossWeights?: string;
-  lossPreprocess?: 'identity' | '255' | 'minus-one-one';
   imageSize?: number;
   batchSize?: number;
   iterations?: number;
@@ -63,15 +51,6 @@ function subcommand(context: CliContext, task: TrainTask): Command {
     .option('--out <model>', 'where the trained model goes (.safetensors)')
     .option('--run-dir <dir>', 'run directory: config, log.jsonl, checkpoints, previews (default: <out>.run)')
     .option('--resume <run-dir>', 'continue the run in this directory from its newest valid checkpoint (other options come from its config.json; --iterations may extend it)')
-    .option('--content-layers <taps>', 'feature (content) loss taps, comma-separated', parseList)
-    .option('--content-weight <w>', 'feature loss weight', parseNonNegative)
-    .option('--pixel-weight <w>', 'pixel loss weight', parseNonNegative)
-    .option('--tv-weight <w>', 'total variation weight', parseNonNegative)
-    .addOption(new Option('--tv-power <p>', 'total variation exponent').choices(['1', '2']).argParser(Number))
-    .option('--layer-weights <file>', 'JSON {"content": {tap: w}, "style": {tap: w}} of per-layer weights')
-    .option('--loss-network <name|dir>', 'vgg16, vgg19, or a folder with a tfjs layers model (model.json)', 'vgg16')
-    .option('--loss-weights <file>', 'VGG weights (torchvision safetensors or Keras h5), or "random" for seeded random weights (benchmarks); default: the file `perceptual weights fetch` cached')
-    .addOption(new Option('--loss-preprocess <p>', 'input scaling of a layers loss network').choices(['identity', '255', 'minus-one-one']))
     .option('--image-size <px>', `crop size (default ${task === 'style' ? 256 : 288})`, parseInteger)
     .option('--batch-size <n>', 'images per step (default 4)', parseInteger)
     .option('--iterations <n>', 'optimisation steps (default 40000)', parseInteger)
@@ -90,17 +69,15 @@ function subcommand(context: CliContext, task: TrainTask): Command {
     command
       .option('--style <image>', 'the style image')
       .option('--style-size <px>', 'long side of the style image for the style targets (default 256)', parseInteger)
-      .option('--style-layers <taps>', 'style loss taps, comma-separated', parseList)
-      .option('--style-weight <w>', 'style loss weight', parseNonNegative)
       .option('--width <w>', 'filter multiplier (1: the paper\'s 32/64/128)', parseNumber);
   } else {
     command
       .addOption(new Option('--scale <f>', 'upscaling factor').choices(['2', '4', '8']).default(4).argParser(Number))
       .option('--filters <n>', 'filters of the residual trunk (default 64)', parseInteger);
   }
-  command.option('--loss-taps <layers>', 'for a layers loss network: the layer names to expose as taps (default: every content and style layer)', parseList);
+  addLossOptions(command, task === 'style');
   return withCommonOptions(command).action(
-    commandAction(context, async (output: Output, options: TrainCliOptions & { lossTaps?: string[] }) => {
+    commandAction(context, async (output: Output, options: TrainCliOptions) => {
       const { resumeTraining, train } = await import('../train/train.js');
       const runtime = await chooseBackend(context, output, options.backend, 'train');
       const controller = new AbortController();
@@ -141,26 +118,10 @@ function subcommand(context: CliContext, task: TrainTask): Command {
   );
 }
 
-async function toTrainOptions(task: TrainTask, o: TrainCliOptions & { lossTaps?: string[] }): Promise<TrainOptions> {
+async function toTrainOptions(task: TrainTask, o: TrainCliOptions): Promise<TrainOptions> {
   if (o.out === undefined) throw optionTypeError('--out', 'the path of the model to write', o.out);
-  const loss: PerceptualLossOptions = {};
-  if (o.contentLayers) loss.contentLayers = o.contentLayers;
-  if (o.styleLayers) loss.styleLayers = o.styleLayers;
-  if (o.contentWeight !== undefined) loss.contentWeight = o.contentWeight;
-  if (o.styleWeight !== undefined) loss.styleWeight = o.styleWeight;
-  if (o.pixelWeight !== undefined) loss.pixelWeight = o.pixelWeight;
-  if (o.tvWeight !== undefined) loss.tvWeight = o.tvWeight;
-  if (o.tvPower !== undefined) loss.tvPower = o.tvPower as 1 | 2;
-  if (o.layerWeights !== undefined) {
-    let parsed: { content?: Record<string, number>; style?: Record<string, number> };
-    try {
-      parsed = JSON.parse(await readFile(o.layerWeights, 'utf8'));
-    } catch (error) {
-      throw perceptualError('E_IO', `Cannot read --layer-weights ${o.layerWeights}: ${(error as Error).message}. Pass a JSON file like {"style": {"relu1_2": 1}}.`, error);
-    }
-    if (parsed.content) loss.contentLayerWeights = parsed.content;
-    if (parsed.style) loss.styleLayerWeights = parsed.style;
-  }
+  // Only the flags given: train() merges them over the task's TASK_DEFAULTS.
+  const loss = await toLossOptions(o, {});
   const arch: Record<string, unknown> = {};
   if (o.width !== undefined) arch.width = o.width;
   if (o.residualBlocks !== undefined) arch.residualBlocks = o.residualBlocks;
@@ -168,10 +129,10 @@ async function toTrainOptions(task: TrainTask, o: TrainCliOptions & { lossTaps?:
   if (o.scale !== undefined) arch.scale = o.scale;
   if (o.filters !== undefined) arch.filters = o.filters;
   const isVgg = o.lossNetwork === 'vgg16' || o.lossNetwork === 'vgg19';
-  const lossTaps = o.lossTaps ?? (isVgg ? undefined : [...new Set([...(loss.contentLayers ?? []), ...(loss.styleLayers ?? [])])]);
+  const lossTaps = o.lossTaps ?? (isVgg ? undefined : lossLayers(loss));
   return {
     task, data: o.data, out: o.out, style: o.style, styleSize: o.styleSize, arch, loss,
-    lossNetwork: o.lossNetwork, lossWeights: o.lossWeights, lossTaps, lossPreprocess: o.lossPreprocess,
+    lossNetwork: o.lossNetwork, lossWeights: lossWeightsFlag(o), lossTaps, lossPreprocess: o.lossPreprocess,
     imageSize: o.imageSize, batchSize: o.batchSize, iterations: o.iterations, epochs: o.epochs, lr: o.lr, lrDecay: o.lrDecay,
     seed: o.seed, flip: o.flip, checkpointEvery: o.checkpointEvery, keepCheckpoints: o.keepCheckpoints, previewEvery: o.previewEvery, dtype: o.dtype,
   };

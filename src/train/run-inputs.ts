@@ -10,35 +10,53 @@ import type { PlainBatch } from '../data/sr-degradation.js';
 import type { LossNetwork } from '../types.js';
 import type { ResolvedTrainOptions } from './train-options.js';
 
+/** What loss network to load, as the `--loss-*` flags name it (shared by `train` and `optimize`). */
+export interface NamedLossNetworkSpec {
+  /** `vgg16`, `vgg19`, or a folder (or model.json) of a tfjs layers model. */
+  network: string;
+  /** VGG weights file; `random` (or absent with `seed`) for seeded random weights; absent: the fetched cache. */
+  weights?: string;
+  /** Seed of `weights: 'random'`. */
+  seed?: number;
+  /** Taps to expose (VGG: built up to the deepest; layers model: default every supported layer). */
+  taps?: readonly string[];
+  /** Input scaling of a layers loss network (default identity: [0, 1] unchanged, SPEC section 2). */
+  preprocess?: 'identity' | '255' | 'minus-one-one';
+}
+
+/**
+ * Loads the loss network `spec` names: `vgg16`/`vgg19` (weights from a file,
+ * `random` for seeded random weights, absent for the fetched cache) or a
+ * tfjs layers model folder.
+ * @throws as loadLossNetwork / loadLayersLossNetwork
+ */
+export async function loadNamedLossNetwork(spec: NamedLossNetworkSpec): Promise<LossNetwork> {
+  // Imported on use: tests and benchmarks that inject a network never load the VGG / layers code.
+  if (spec.network === 'vgg16' || spec.network === 'vgg19') {
+    const { loadLossNetwork } = await import('../networks/load-loss-network.js');
+    // `random` gives seeded random weights (benchmarks); absent: the fetched cache.
+    const random = spec.weights === 'random';
+    return loadLossNetwork({ network: spec.network, weights: random ? undefined : spec.weights, seed: random ? spec.seed : undefined, taps: spec.taps });
+  }
+  const { loadLayersLossNetwork } = await import('../networks/layers-loss-network.js');
+  const preprocess = LAYERS_PREPROCESS[spec.preprocess ?? 'identity'];
+  return loadLayersLossNetwork(spec.network, { ...(spec.taps ? { taps: spec.taps } : {}), ...(preprocess ? { preprocess } : {}) });
+}
+
 /**
  * Loads the run's loss network: `vgg16`/`vgg19` (weights from
- * `lossWeights`, else random with the run's seed) or a layers model folder.
- * @throws as loadLossNetwork
+ * `lossWeights`, else the cache; `random` for the run's seed) or a layers model folder.
+ * @throws as loadNamedLossNetwork
  */
 export async function loadRunLossNetwork(options: ResolvedTrainOptions): Promise<LossNetwork> {
-  const isVgg = options.lossNetwork === 'vgg16' || options.lossNetwork === 'vgg19';
-  const taps = options.lossTaps ?? undefined;
-  // Imported on use: tests and benchmarks that inject a network never load the VGG / layers code.
-  let loaders: { loadLossNetwork: typeof import('../networks/load-loss-network.js').loadLossNetwork; loadLayersLossNetwork: typeof import('../networks/layers-loss-network.js').loadLayersLossNetwork };
-  try {
-    loaders = { ...(await import('../networks/load-loss-network.js')), ...(await import('../networks/layers-loss-network.js')) };
-  } catch (error) {
-    // TODO(issue 3): drop once src/networks' loader chain always imports; the fallback computes the same features.
-    if ((error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND' || isVgg) throw error;
-    const { loadLayersLossNetworkFallback } = await import('./layers-loss-network-fallback.js');
-    return loadLayersLossNetworkFallback(options.lossNetwork, taps ?? []);
-  }
-  if (isVgg) {
-    // `--loss-weights random` gives seeded random weights (benchmarks); absent: the fetched cache.
-    const random = options.lossWeights === 'random';
-    return loaders.loadLossNetwork({ network: options.lossNetwork as 'vgg16' | 'vgg19', weights: random ? undefined : options.lossWeights ?? undefined, seed: random ? options.seed : undefined, taps });
-  }
-  const preprocess = LAYERS_PREPROCESS[options.lossPreprocess];
-  return loaders.loadLayersLossNetwork(options.lossNetwork, { ...(taps ? { taps } : {}), ...(preprocess ? { preprocess } : {}) });
+  return loadNamedLossNetwork({
+    network: options.lossNetwork, weights: options.lossWeights ?? undefined, seed: options.seed,
+    taps: options.lossTaps ?? undefined, preprocess: options.lossPreprocess,
+  });
 }
 
 /** Input scalings for layers loss networks; identity ([0, 1] unchanged) is the SPEC section 2 default. */
-const LAYERS_PREPROCESS: Readonly<Record<ResolvedTrainOptions['lossPreprocess'], ((x: tf.Tensor4D) => tf.Tensor4D) | null>> = Object.freeze({
+const LAYERS_PREPROCESS: Readonly<Record<NonNullable<NamedLossNetworkSpec['preprocess']>, ((x: tf.Tensor4D) => tf.Tensor4D) | null>> = Object.freeze({
   identity: null,
   '255': (x: tf.Tensor4D) => tf.mul(x, 255) as tf.Tensor4D,
   'minus-one-one': (x: tf.Tensor4D) => tf.sub(tf.mul(x, 2), 1) as tf.Tensor4D,
