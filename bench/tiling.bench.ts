@@ -7,7 +7,8 @@
  * workers' WASM heaps are included). Style network width 1, random weights
  * (seed 1); backend wasm in every thread.
  *
- * Run: node --import tsx bench/tiling.bench.ts [--workers N] [--tile T] [--skip-psnr] [--skip-4k] [--model path]
+ * Run: node --import tsx bench/tiling.bench.ts [--workers N] [--tile T] [--size WxH] [--skip-psnr] [--skip-4k] [--model path]
+ * (`--size` replaces 3840x2160 for cheaper experiments; the child prints its RSS every 10 s.)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -74,22 +75,26 @@ async function benchPsnr(model: TransformModel, label: string): Promise<void> {
   }
 }
 
-/** Child mode: run one 3840x2160 image through a pool, print time and this process's peak RSS. */
-async function child(modelPath: string, workers: number, tile: number | undefined): Promise<void> {
-  const image = testCard(3840, 2160);
+/** Child mode: run one width x height image through a pool, print time and this process's peak RSS. */
+async function child(modelPath: string, workers: number, tile: number | undefined, width: number, height: number): Promise<void> {
+  const image = testCard(width, height);
   let t = performance.now();
+  const began = t;
+  // RSS over time (stderr, so the last stdout line stays the JSON result): growth shows whether memory is set once or leaks.
+  const sampler = setInterval(() => console.error(`[rss] ${((performance.now() - began) / 1000).toFixed(0)} s: ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB`), 10_000);
   const pool = await createPool({ model: modelPath, workers, timeoutMs: 0, ...(tile ? { tile } : {}) });
   const startup = performance.now() - t;
   t = performance.now();
   const out = await pool.run(image);
   const elapsed = performance.now() - t;
   await pool.close();
+  clearInterval(sampler);
   const maxRss = process.resourceUsage().maxRSS / 1024; // kB -> MB
   console.log(JSON.stringify({ width: out.width, height: out.height, workers, tile: tile ?? 'default', startupMs: Math.round(startup), runMs: Math.round(elapsed), maxRssMB: Math.round(maxRss) }));
 }
 
 async function main(): Promise<void> {
-  if (args[0] === '--child') return child(args[1]!, Number(args[2]), args[3] ? Number(args[3]) : undefined);
+  if (args[0] === '--child') return child(args[1]!, Number(args[2]), args[3] !== 'default' ? Number(args[3]) : undefined, Number(args[4]), Number(args[5]));
   const runtime = await selectBackend({ backend: 'wasm' });
   console.log(`backend ${runtime.backend} (${JSON.stringify(runtime.details)}), ${cpus()[0]?.model ?? 'cpu'} x ${availableParallelism()}`);
   const model: TransformModel = { arch: DEFAULT_STYLE_ARCH, params: initParams(DEFAULT_STYLE_ARCH, 1), provenance: {} };
@@ -105,8 +110,11 @@ async function main(): Promise<void> {
       await saveModel(path, model);
       const workers = Number(value('workers', String(availableParallelism())));
       const self = fileURLToPath(import.meta.url);
-      const output = execFileSync(process.execPath, ['--import', 'tsx', self, '--child', path, String(workers)], { encoding: 'utf8' });
-      console.log(`[4k] 3840x2160 through the pool: ${output.trim().split('\n').pop()}`);
+      const [width, height] = value('size', '3840x2160').split('x').map(Number) as [number, number];
+      const tile = value('tile', 'default');
+      // stderr (the RSS samples) goes straight to this terminal.
+      const output = execFileSync(process.execPath, ['--import', 'tsx', self, '--child', path, String(workers), tile, String(width), String(height)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      console.log(`[4k] ${width}x${height} through the pool: ${output.trim().split('\n').pop()}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -8,6 +8,8 @@
  * the pool can tell them from a crashed or terminated worker (a rejection).
  */
 import { existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { threadId } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { inferRegion, type RegionRequest, type RegionResult } from '../src/infer/infer-region.js';
 import { selectBackend } from '../src/runtime/index.js';
@@ -21,7 +23,14 @@ export type WorkerTask =
 
 /** What a task returns. */
 export type WorkerReply =
-  | { readonly ok: true; readonly arch: TransformArch; readonly backend: string; readonly result?: RegionResult }
+  | {
+      readonly ok: true;
+      readonly arch: TransformArch;
+      readonly backend: string;
+      readonly result?: RegionResult;
+      /** This worker's thread id (the pool retires a worker by it) and its wasm heap size in bytes (0 on other backends). */
+      readonly memory?: { readonly threadId: number; readonly wasmBytes: number };
+    }
   | { readonly ok: false; readonly error: { readonly name: string; readonly code?: string; readonly message: string } };
 
 /**
@@ -31,6 +40,12 @@ export type WorkerReply =
  * worker crashes.
  */
 export const TEST_CRASH_ENV_VAR = 'PERCEPTUAL_TEST_WORKER_CRASH';
+
+/** The wasm backend's heap size: it only grows, to the peak working set of the largest region run so far. */
+function wasmBytes(): number {
+  const wasm = (tf.backend() as { wasm?: { HEAPU8?: Uint8Array } }).wasm;
+  return wasm?.HEAPU8?.buffer.byteLength ?? 0;
+}
 
 const models = new Map<string, Promise<TransformModel>>();
 let backend: Promise<string> | undefined;
@@ -61,7 +76,7 @@ export default async function runTask(task: WorkerTask): Promise<WorkerReply> {
     // Only a buffer that holds exactly these pixels can be moved.
     const whole = raw.data.byteOffset === 0 && raw.data.byteLength === raw.data.buffer.byteLength;
     const result: RegionResult = whole ? raw : { ...raw, data: raw.data.slice() };
-    const reply: WorkerReply = { ok: true, arch: loaded.arch, backend: name, result };
+    const reply: WorkerReply = { ok: true, arch: loaded.arch, backend: name, result, memory: { threadId, wasmBytes: wasmBytes() } };
     // Move the pixels back instead of cloning them.
     return move({ [transferableSymbol]: [result.data.buffer], [valueSymbol]: reply } as never) as unknown as WorkerReply;
   } catch (error) {

@@ -70,7 +70,7 @@ export function withImageOptions(command: Command): Command {
   return command
     .option('--workers <n>', 'wasm worker threads; 0 runs in this process on --backend (default: in-process for one file, else one per core)', parseInteger)
     .option('--in-process', 'run in this process (same as --workers 0)')
-    .option('--tile <px>', 'tile edge in input pixels: larger images are tiled seamlessly (default 512 for style, 512/scale for SR)', parseInteger)
+    .option('--tile <px>', 'tile edge in input pixels: larger images are tiled seamlessly (default: style images up to 512x512 run whole, larger ones use 320; SR 512/scale)', parseInteger)
     .option('--overlap <px>', 'context per tile side in input pixels (default: the network\'s receptive radius)', parseInteger)
     .addOption(new Option('--format <format>', 'output format (default: from the -o extension, or the input\'s; else png)').choices(['png', 'jpeg', 'webp']))
     .option('--quality <q>', `JPEG/WebP quality 1..100 (default ${DEFAULT_QUALITY})`, parseInteger)

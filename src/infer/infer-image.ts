@@ -13,7 +13,13 @@ import { runTiled, type RegionRunner } from './run-tiled.js';
 
 /** Options of inferImage (all optional). Pixel options are in input pixels. */
 export interface InferOptions {
-  /** Owned tile edge; images of more than tile^2 input pixels are tiled. Default 512 (style), 512 / scale (SR). */
+  /**
+   * Owned tile edge. Given: images of more than tile^2 input pixels are tiled. Default (style):
+   * images up to 512x512 pixels run whole, larger ones in 320-pixel tiles; (SR) 512 / scale.
+   * A wasm heap never shrinks, so the largest region a thread runs sets its memory for good:
+   * 3840x2160 through 2 workers peaked at 964 MiB RSS with 320 (heaps 199-229 MB), 1484 MiB
+   * with 512 (heaps 369-412 MB), for 1.21x the run time (bench/RESULTS-infer.md).
+   */
   readonly tile?: number;
   /** Context per tile side beyond its blend band. Default: the network's receptive radius rounded up to `multiple`. */
   readonly overlap?: number;
@@ -47,6 +53,8 @@ export interface InferOptions {
 /** InferOptions with every default filled in. */
 export interface ResolvedInferOptions {
   readonly tile: number;
+  /** `auto` tiling runs images of up to this many input pixels whole: tile^2 for a given tile, else the default's. */
+  readonly wholeMaxPixels: number;
   readonly overlap: number;
   readonly feather: number;
   readonly multiple: number;
@@ -61,7 +69,7 @@ export interface ResolvedInferOptions {
 }
 
 /** Defaults not derived from the arch. */
-export const DEFAULT_INFER_OPTIONS = Object.freeze({ styleTile: 512, srOutputTile: 512, feather: 16, statsSize: 512, statsCrop: 128, refinePasses: 0, concurrency: 1 } as const);
+export const DEFAULT_INFER_OPTIONS = Object.freeze({ styleTile: 512, styleLargeTile: 320, srOutputTile: 512, feather: 16, statsSize: 512, statsCrop: 128, refinePasses: 0, concurrency: 1 } as const);
 
 function integer(path: string, value: unknown, min: number, fallback: number): number {
   if (value === undefined) return fallback;
@@ -84,10 +92,14 @@ export function resolveInferOptions(arch: TransformArch, options: InferOptions =
   // Two stride-2 convs: tiles must start on the whole image's 4-pixel grid (SPEC section 4).
   const multiple = arch.task === 'style' ? 4 : 1;
   const defaultTile = arch.task === 'style' ? DEFAULT_INFER_OPTIONS.styleTile : Math.max(multiple, Math.round(DEFAULT_INFER_OPTIONS.srOutputTile / scale));
-  const tile = integer('options.tile', options.tile, multiple, defaultTile);
-  if (tile % multiple !== 0) throw optionRangeError('options.tile', `a multiple of ${multiple} for this network`, tile);
+  const given = integer('options.tile', options.tile, multiple, defaultTile);
+  if (given % multiple !== 0) throw optionRangeError('options.tile', `a multiple of ${multiple} for this network`, given);
+  // Default style tiling: whole up to 512^2, then tiles small enough that each thread's wasm heap
+  // stays near 0.2 GB (see InferOptions.tile; the pool runs one heap per worker).
+  const tile = options.tile === undefined && arch.task === 'style' ? DEFAULT_INFER_OPTIONS.styleLargeTile : given;
   return {
     tile,
+    wholeMaxPixels: given * given,
     overlap: integer('options.overlap', options.overlap, 0, Math.ceil(receptiveRadius(arch) / multiple) * multiple),
     feather: integer('options.feather', options.feather, 0, DEFAULT_INFER_OPTIONS.feather),
     multiple,
@@ -105,7 +117,7 @@ export function resolveInferOptions(arch: TransformArch, options: InferOptions =
 /** True when `image` should be tiled under `options`. */
 export function shouldTile(image: { readonly width: number; readonly height: number }, options: ResolvedInferOptions): boolean {
   if (options.tiling !== 'auto') return options.tiling === 'always';
-  return image.width * image.height > options.tile * options.tile;
+  return image.width * image.height > options.wholeMaxPixels;
 }
 
 /**

@@ -7,7 +7,7 @@ import type { LayerNormStatistics, LayerNormSums, NormStatistics, NormStatsConte
 import { srNetwork } from '../networks/sr-network.js';
 import { styleNetwork } from '../networks/style-network.js';
 import { imageToTensor } from '../data/image-tensor.js';
-import type { TransformModel } from '../types.js';
+import type { Params, TransformModel } from '../types.js';
 import type { RgbImage } from './rgb-image.js';
 import type { Rect } from './tile-plan.js';
 
@@ -57,14 +57,18 @@ export function inferRegion(model: TransformModel, request: RegionRequest): Regi
     else context = { mode: 'accumulate', statistics: stats.statistics, region: stats.region, inputSize: [image.height, image.width], sums: {} };
   }
   const input = imageToTensor(image.data, image.width, image.height, 3);
+  const copies: tf.Tensor[] = [];
+  const params = transientKernels(model.params, copies);
   let output: tf.Tensor4D;
   try {
     output =
       model.arch.task === 'style'
-        ? styleNetwork(model.arch, model.params, input, { lean: true, normStats: context })
-        : srNetwork(model.arch, model.params, input, { lean: true });
+        ? styleNetwork(model.arch, params, input, { lean: true, normStats: context })
+        : srNetwork(model.arch, params, input, { lean: true });
   } finally {
     input.dispose();
+    // Most copies died with their step's tidy; disposing again is a no-op.
+    for (const copy of copies) copy.dispose();
   }
   let values: Float32Array;
   try {
@@ -83,6 +87,35 @@ export function inferRegion(model: TransformModel, request: RegionRequest): Regi
     ...(context?.mode === 'record' ? { recorded: context.recorded } : {}),
     ...(context?.mode === 'accumulate' ? { sums: context.sums } : {}),
   };
+}
+
+/** Host copies of kernels, read once per model tensor. */
+const hostValues = new WeakMap<tf.Tensor, Float32Array>();
+
+/**
+ * `params` whose conv kernels (rank 4) are handed out as fresh tensors, one per access. Why: the
+ * wasm backend caches an XNNPACK operator per conv filter, and each keeps the indirection buffer
+ * of its last input (81 pointers per output pixel for a 9x9 conv) until that filter is disposed.
+ * With the model's own kernels, every conv's buffer stays alive through the whole forward and
+ * between tiles: a 452x452 tile grew the heap to 354 MB, and 209 MB with fresh kernels, which
+ * the lean step's tidy disposes as soon as the step has run (bench/RESULTS-infer.md).
+ * Same values, so the same output. Every copy is pushed to `copies` (the caller disposes them).
+ */
+function transientKernels(params: Params, copies: tf.Tensor[]): Params {
+  return new Proxy(params, {
+    get(target, key, receiver): unknown {
+      const value: unknown = Reflect.get(target, key, receiver);
+      if (!(value instanceof tf.Tensor) || value.rank !== 4 || value.dtype !== 'float32') return value;
+      let host = hostValues.get(value);
+      if (host === undefined) {
+        host = value.dataSync() as Float32Array;
+        hostValues.set(value, host);
+      }
+      const copy = tf.tensor(host, value.shape, 'float32');
+      copies.push(copy);
+      return copy;
+    },
+  });
 }
 
 /** [0, 1] floats to bytes: clamp, x 255, round to nearest; NaN becomes 0 (as tensorToRgb). */

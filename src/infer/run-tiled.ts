@@ -6,7 +6,7 @@
  */
 import { throwIfAborted } from '../errors.js';
 import type { LayerNormSums, NormStatistics } from '../networks/layers/instance-norm.js';
-import { blendTile } from './feather-blend.js';
+import { createBlendTarget } from './feather-blend.js';
 import type { RegionRequest, RegionResult } from './infer-region.js';
 import { mergeNormSums, statisticsFromSums } from './norm-statistics.js';
 import { cutRgb, padRgbToMultiple, type RgbImage } from './rgb-image.js';
@@ -68,14 +68,15 @@ export async function runTiled(image: RgbImage, options: RunTiledOptions, run: R
     const measured = statisticsFromSums(sums)[layer];
     if (measured !== undefined) statistics = { ...statistics, [layer]: measured };
   }
-  const accumulator = new Float32Array(outWidth * padded.height * scale * 3);
+  // Bytes outside the feather bands, float sums only inside them (not a 100 MB accumulator at 4K).
+  const target = createBlendTarget(plan.tiles, outWidth, padded.height * scale, image.width * scale, image.height * scale);
   const finalStats = statistics;
   await forEachTile(plan.tiles, options.concurrency, signal, async (tile) => {
     const crop = { x: tile.output.x - tile.input.x * scale, y: tile.output.y - tile.input.y * scale, width: tile.output.width, height: tile.output.height };
     const result = await run({ image: cutRgb(padded, tile.input), crop, output: 'float32', ...(finalStats ? { stats: { mode: 'apply', statistics: finalStats } } : {}) }, signal);
-    blendTile(accumulator, outWidth, tile, result.data as Float32Array);
+    target.add(tile, result.data as Float32Array);
   });
-  return cropAndQuantise(accumulator, outWidth, image.width * scale, image.height * scale);
+  return { data: target.finish(), width: image.width * scale, height: image.height * scale };
 }
 
 /** Runs `body` over tiles with at most `concurrency` in flight; the first failure stops new starts and is rethrown. */
@@ -95,15 +96,4 @@ async function forEachTile(tiles: readonly Tile[], concurrency: number, signal: 
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, tiles.length)) }, lane));
   if (failure !== undefined) throw failure.error;
-}
-
-function cropAndQuantise(values: Float32Array, stride: number, width: number, height: number): RgbImage {
-  const data = new Uint8Array(width * height * 3);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width * 3; x++) {
-      const v = values[y * stride * 3 + x]!;
-      data[y * width * 3 + x] = v > 0 ? (v >= 1 ? 255 : Math.round(v * 255)) : 0;
-    }
-  }
-  return { data, width, height };
 }

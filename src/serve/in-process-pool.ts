@@ -24,7 +24,7 @@ export interface InProcessPoolOptions {
   maxQueue?: number;
   /** Default per-job limit in ms, counted from `run` (queue wait included); default none. */
   timeoutMs?: number;
-  /** Default tile edge in input pixels: larger images are tiled (default: src/infer's, 512 output pixels). */
+  /** Default tile edge in input pixels: larger images are tiled (default: src/infer's DEFAULT_INFER_OPTIONS). */
   tile?: number;
   /** Default context per tile side in input pixels (default: the network's receptive radius). */
   overlap?: number;

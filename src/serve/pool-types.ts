@@ -15,7 +15,7 @@ export interface PoolOptions {
   readonly maxQueue?: number;
   /** Per-job time limit in ms, queueing included; 0 for none. Default 300000. */
   readonly timeoutMs?: number;
-  /** Owned tile edge in input pixels; larger images are tiled. Default 512 (style), 512 / scale (SR). */
+  /** Owned tile edge in input pixels; larger images are tiled. Default: style images up to 512x512 run whole, larger ones in 320-pixel tiles; SR 512 / scale. */
   readonly tile?: number;
   /** Context per tile side in input pixels. Default: the network's receptive radius. */
   readonly overlap?: number;

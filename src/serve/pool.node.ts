@@ -5,14 +5,18 @@
  * (E_QUEUE_FULL). A large image is tiled (src/infer) and its tiles run on
  * all workers in parallel, blended here. Pixels cross threads as moved
  * buffers. A region whose worker crashes is retried once on a live worker.
+ * Memory: each worker's wasm heap grows to the largest region it has run and
+ * never shrinks, so the tile size (src/infer's default for large style images:
+ * 320) bounds it, and a worker that ran a larger statistics pass is replaced.
  */
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import { optionRangeError, perceptualError } from '../errors.js';
-import { inferImageWith, resolveInferOptions } from '../infer/infer-image.js';
+import { inferImageWith, resolveInferOptions, type ResolvedInferOptions } from '../infer/infer-image.js';
 import type { RegionRequest, RegionResult } from '../infer/infer-region.js';
 import { checkRgbImage, type RgbImage } from '../infer/rgb-image.js';
 import type { TransformArch } from '../types.js';
@@ -111,8 +115,27 @@ export async function createPool(options: PoolOptions): Promise<InferencePool> {
     while (running < workers && waiting.length > 0) waiting.shift()!.start();
   };
 
-  /** Runs one region on some worker, retrying once if that worker dies. */
-  const runRegion = async (request: RegionRequest, signal: AbortSignal | undefined): Promise<RegionResult> => {
+  /**
+   * Replaces a worker (piscina starts another as its 'exit' handler runs): the only way to give
+   * back a wasm heap, which never shrinks. Returns once it has exited, so that no tile of this job
+   * is sent to it (a task of another job that piscina handed it meanwhile fails as a crash and is
+   * retried on a live worker).
+   */
+  const retire = async (threadId: number): Promise<void> => {
+    const worker = piscina.threads.find((thread) => thread.threadId === threadId);
+    if (worker === undefined) return;
+    const exited = once(worker, 'exit');
+    await worker.terminate();
+    await exited;
+  };
+
+  /**
+   * Runs one region on some worker, retrying once if that worker dies. A statistics pass (style)
+   * larger than the job's tiles would leave its worker's heap at that size for good (3840x2160,
+   * tile 320: 292 MB after the 682x384 pass, 199-229 MB for the tiles), so that worker is
+   * replaced once the statistics are back (bench/RESULTS-infer.md).
+   */
+  const runRegion = (resolved: ResolvedInferOptions) => async (request: RegionRequest, signal: AbortSignal | undefined): Promise<RegionResult> => {
     let lastCrash: unknown;
     for (let attempt = 0; attempt < 2; attempt++) {
       // A fresh buffer per attempt: it is moved to the worker (no clone), and kept here for a retry.
@@ -127,6 +150,10 @@ export async function createPool(options: PoolOptions): Promise<InferencePool> {
         continue;
       }
       if (!reply.ok) throw workerReportedError(reply.error);
+      const largestTile = (resolved.tile + resolved.feather + 2 * resolved.overlap + 2 * resolved.multiple) ** 2;
+      if (request.stats?.mode === 'record' && reply.memory !== undefined && request.image.width * request.image.height > largestTile) {
+        await retire(reply.memory.threadId);
+      }
       return reply.result!;
     }
     const what = `a ${request.image.width}x${request.image.height} region of the ${arch.task} model ${options.model}`;
@@ -173,7 +200,7 @@ export async function createPool(options: PoolOptions): Promise<InferencePool> {
         start: () => {
           started = true;
           running++;
-          const work = inferImageWith(arch, image, resolved, runRegion, controller.signal);
+          const work = inferImageWith(arch, image, resolved, runRegion(resolved), controller.signal);
           const settled = work.then(
             (out) => {
               completed++;

@@ -63,6 +63,21 @@ test('runs whole and tiled jobs, matching in-process inference on the same backe
   assert.is(pool.stats.workers, 2);
 });
 
+test('a statistics pass larger than the tiles: its worker is replaced and the job still matches in-process output', async () => {
+  // overlap 4, tile 32: tiles read at most 64x64 pixels, the statistics pass all 96x80 (wasm heaps never shrink).
+  const one = await createPool({ model: stylePath, workers: 1, tile: 32, overlap: 4 });
+  try {
+    const image = pattern(96, 80);
+    const expected = (await inferImage(styleModel, image, { tile: 32, overlap: 4 })).data;
+    assert.equal((await one.run(image)).data, expected);
+    assert.equal((await one.run(image)).data, expected, 'the replacement worker serves the next job');
+    assert.is(one.stats.workers, 1);
+    assert.is(one.stats.completed, 2);
+  } finally {
+    await one.close();
+  }
+});
+
 test('a full queue rejects with E_QUEUE_FULL', async () => {
   const image = pattern(64, 64);
   const jobs = [pool.run(image), pool.run(image), pool.run(image)];
