@@ -6,33 +6,21 @@
  */
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { Command, Option } from 'commander';
-import { optionRangeError, perceptualError } from '../errors.js';
+import { Command } from 'commander';
+import { perceptualError } from '../errors.js';
 import type { PerceptualLossNumbers } from '../losses/perceptual.js';
 import type { ImageBatch, LossNetwork } from '../types.js';
 import {
   type CommonOptions,
   chooseBackend,
   commandAction,
-  parseInteger,
-  parseList,
-  parseNonNegative,
   withCommonOptions,
 } from './command-helpers.js';
 import type { CliContext } from './context.js';
+import { addVggJudgeOptions, checkSeedOrWeights, type VggJudgeCliOptions } from './loss-options.js';
 import type { Output } from './output.js';
 
-interface CompareOptions extends CommonOptions {
-  network: 'vgg16' | 'vgg19';
-  weights?: string;
-  seed?: number;
-  contentLayers?: string[];
-  styleLayers?: string[];
-  contentWeight?: number;
-  styleWeight?: number;
-  pixelWeight?: number;
-  tvWeight?: number;
-  tvPower?: '1' | '2';
+interface CompareOptions extends CommonOptions, VggJudgeCliOptions {
   json?: boolean;
 }
 
@@ -42,22 +30,10 @@ export function compareCommand(context: CliContext): Command {
     .description('Perceptual distance between a target image A and a generated image B of the same size: feature (content) loss per layer, style loss per layer, pixel loss, total variation of B, and their weighted sum (SPEC section 3).')
     .argument('<a>', 'target image (content and style reference)')
     .argument('<b>', 'generated image (the one being judged)')
-    .addOption(new Option('--network <name>', 'loss network').choices(['vgg16', 'vgg19']).default('vgg16'))
-    .option('--weights <file>', 'VGG weights: torchvision safetensors or Keras notop .h5 (the format decides preprocessing). Default: the cached download (`perceptual weights fetch`)')
-    .option('--seed <n>', 'use RANDOM VGG weights from this seed: for testing only, the numbers mean nothing perceptually', parseInteger)
-    .option('--content-layers <list>', 'comma-separated taps for the feature loss (default relu2_2)', parseList)
-    .option('--style-layers <list>', 'comma-separated taps for the style loss (default relu1_2,relu2_2,relu3_3,relu4_3)', parseList)
-    .option('--content-weight <w>', 'weight of the feature loss in the total (default 1)', parseNonNegative)
-    .option('--style-weight <w>', 'weight of the style loss in the total (default 3)', parseNonNegative)
-    .option('--pixel-weight <w>', 'weight of the pixel loss in the total (default 0)', parseNonNegative)
-    .option('--tv-weight <w>', 'weight of the total variation in the total (default 0.01)', parseNonNegative)
-    .addOption(new Option('--tv-power <p>', 'exponent of the total variation').choices(['1', '2']))
     .option('--json', 'print {"feature":{...},"style":{...},"pixel":n,"tv":n,"total":n} on stdout', false);
-  return withCommonOptions(command).action(
+  return withCommonOptions(addVggJudgeOptions(command, true)).action(
     commandAction(context, async (output: Output, options: CompareOptions, a: string, b: string) => {
-      if (options.seed !== undefined && options.weights !== undefined) {
-        throw optionRangeError('--seed', 'left out when --weights is given (random weights are for testing only)', options.seed);
-      }
+      checkSeedOrWeights(options);
       const weights = options.seed === undefined ? (options.weights ?? (await cachedWeights(options.network, context.env))) : undefined;
       await chooseBackend(context, output, options.backend, 'infer');
       const numbers = await compareImages(output, a, b, { ...options, weights });

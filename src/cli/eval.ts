@@ -8,14 +8,15 @@
  * `null` in JSON (JSON has no Infinity).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { optionRangeError, perceptualError } from '../errors.js';
 import type { ImageQuality } from '../metrics/index.js';
 import type { SrEvalResult } from '../eval/eval-sr.js';
 import type { StyleEvalResult } from '../eval/eval-style.js';
 import type { LossNetwork, TransformModel } from '../types.js';
-import { type CommonOptions, chooseBackend, commandAction, parseInteger, parseList, parseNonNegative, withCommonOptions } from './command-helpers.js';
+import { type CommonOptions, chooseBackend, commandAction, parseInteger, withCommonOptions } from './command-helpers.js';
 import type { CliContext } from './context.js';
+import { addVggJudgeOptions, checkSeedOrWeights, type VggJudgeCliOptions } from './loss-options.js';
 import type { Output } from './output.js';
 
 interface FormatOptions { json?: boolean; csv?: boolean }
@@ -29,19 +30,11 @@ interface EvalSrOptions extends CommonOptions, FormatOptions {
   roundY?: boolean;
 }
 
-interface EvalStyleOptions extends CommonOptions, FormatOptions {
+interface EvalStyleOptions extends CommonOptions, FormatOptions, VggJudgeCliOptions {
   content: string;
   style: string;
   outputs?: string;
   model?: string;
-  network: 'vgg16' | 'vgg19';
-  weights?: string;
-  seed?: number;
-  contentLayers?: string[];
-  styleLayers?: string[];
-  contentWeight?: number;
-  styleWeight?: number;
-  tvWeight?: number;
 }
 
 const withFormats = (command: Command) =>
@@ -99,25 +92,15 @@ export function evalCommand(context: CliContext): Command {
     .requiredOption('--content <dir>', 'folder of content images')
     .requiredOption('--style <image>', 'the style image')
     .option('--outputs <dir>', 'folder of stylised outputs, matched to content images by file name')
-    .option('--model <file>', 'a style model to produce the outputs (instead of --outputs)')
-    .addOption(new Option('--network <name>', 'loss network').choices(['vgg16', 'vgg19']).default('vgg16'))
-    .option('--weights <file>', 'VGG weights (default: the cached download, `perceptual weights fetch`)')
-    .option('--seed <n>', 'RANDOM VGG weights from this seed: for testing only', parseInteger)
-    .option('--content-layers <list>', 'taps of the content loss (default relu2_2)', parseList)
-    .option('--style-layers <list>', 'taps of the style loss (default relu1_2,relu2_2,relu3_3,relu4_3)', parseList)
-    .option('--content-weight <w>', 'weight of the content loss in the total (default 1)', parseNonNegative)
-    .option('--style-weight <w>', 'weight of the style loss in the total (default 3)', parseNonNegative)
-    .option('--tv-weight <w>', 'weight of the total variation in the total (default 0.01)', parseNonNegative);
+    .option('--model <file>', 'a style model to produce the outputs (instead of --outputs)');
   group.addCommand(
-    withCommonOptions(withFormats(style)).action(
+    withCommonOptions(withFormats(addVggJudgeOptions(style, false))).action(
       commandAction(context, async (output: Output, options: EvalStyleOptions) => {
         checkFormats(options);
         if ((options.outputs === undefined) === (options.model === undefined)) {
           throw perceptualError('E_OPTIONS', 'eval style needs exactly one source of outputs: pass --outputs DIR or --model FILE.');
         }
-        if (options.seed !== undefined && options.weights !== undefined) {
-          throw optionRangeError('--seed', 'left out when --weights is given (random weights are for testing only)', options.seed);
-        }
+        checkSeedOrWeights(options);
         await chooseBackend(context, output, options.backend, 'infer');
         const { evaluateStyle } = await import('../eval/eval-style.js');
         const { DEFAULT_PERCEPTUAL_LOSS_OPTIONS, resolvePerceptualLossOptions } = await import('../losses/perceptual.js');

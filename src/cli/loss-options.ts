@@ -5,10 +5,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
-import { perceptualError } from '../errors.js';
+import { optionRangeError, perceptualError } from '../errors.js';
 import type { PerceptualLossOptions } from '../losses/perceptual-options.js';
 import type { LossNetwork } from '../types.js';
-import { parseList, parseNonNegative } from './command-helpers.js';
+import { parseInteger, parseList, parseNonNegative } from './command-helpers.js';
 
 /** The parsed loss flags. */
 export interface LossCliOptions {
@@ -96,4 +96,39 @@ export function lossWeightsFlag(o: LossCliOptions): string | undefined {
 /** Every content and style layer of `loss`, each once (the default --loss-taps). */
 export function lossLayers(loss: PerceptualLossOptions): string[] {
   return [...new Set([...(loss.contentLayers ?? []), ...(loss.styleLayers ?? [])])];
+}
+
+/** The flags of the commands that judge images under a VGG network (`compare`, `eval style`). */
+export interface VggJudgeCliOptions
+  extends Pick<LossCliOptions, 'weights' | 'contentLayers' | 'styleLayers' | 'contentWeight' | 'styleWeight' | 'pixelWeight' | 'tvWeight'> {
+  network: 'vgg16' | 'vgg19';
+  seed?: number;
+  tvPower?: '1' | '2';
+}
+
+/**
+ * Adds the VGG judging flags (network, weights or seed, layers, weights of
+ * each term; defaults are DEFAULT_PERCEPTUAL_LOSS_OPTIONS'). `pixel` adds
+ * --pixel-weight and --tv-power.
+ */
+export function addVggJudgeOptions(command: Command, pixel: boolean): Command {
+  command
+    .addOption(new Option('--network <name>', 'loss network').choices(['vgg16', 'vgg19']).default('vgg16'))
+    .option('--weights <file>', 'VGG weights: torchvision safetensors or Keras notop .h5 (the format decides preprocessing). Default: the cached download (`perceptual weights fetch`)')
+    .option('--seed <n>', 'use RANDOM VGG weights from this seed: for testing only, the numbers mean nothing perceptually', parseInteger)
+    .option('--content-layers <list>', 'comma-separated taps for the feature (content) loss (default relu2_2)', parseList)
+    .option('--style-layers <list>', 'comma-separated taps for the style loss (default relu1_2,relu2_2,relu3_3,relu4_3)', parseList)
+    .option('--content-weight <w>', 'weight of the feature loss in the total (default 1)', parseNonNegative)
+    .option('--style-weight <w>', 'weight of the style loss in the total (default 3)', parseNonNegative);
+  if (pixel) command.option('--pixel-weight <w>', 'weight of the pixel loss in the total (default 0)', parseNonNegative);
+  command.option('--tv-weight <w>', 'weight of the total variation in the total (default 0.01)', parseNonNegative);
+  if (pixel) command.addOption(new Option('--tv-power <p>', 'exponent of the total variation').choices(['1', '2']));
+  return command;
+}
+
+/** @throws RangeError E_OPTIONS when both --seed and --weights are given. */
+export function checkSeedOrWeights(options: Pick<VggJudgeCliOptions, 'seed' | 'weights'>): void {
+  if (options.seed !== undefined && options.weights !== undefined) {
+    throw optionRangeError('--seed', 'left out when --weights is given (random weights are for testing only)', options.seed);
+  }
 }
