@@ -25,17 +25,20 @@ export function cubicKernel(x: number, a = -0.5): number {
   return 0;
 }
 
-/** The input coordinate that output index `i` samples when downscaling by `factor`. */
-export function bicubicSamplePosition(i: number, factor: number): number {
-  return (i + 0.5) * factor - 0.5;
+/** The input coordinate that output index `i` samples, `step` input pixels per output pixel (the downscaling factor). */
+export function bicubicSamplePosition(i: number, step: number): number {
+  return (i + 0.5) * step - 0.5;
 }
 
-/** Per output index: the 4 clamped input indices and their weights (normalised). */
-function taps(outSize: number, inSize: number, factor: number): { index: Int32Array; weight: Float32Array } {
+/**
+ * Per output index: the 4 clamped input indices and their weights (normalised).
+ * @param step input pixels per output pixel (f to downsample by f, 1/f to upsample)
+ */
+function taps(outSize: number, inSize: number, step: number): { index: Int32Array; weight: Float32Array } {
   const index = new Int32Array(outSize * 4);
   const weight = new Float32Array(outSize * 4);
   for (let i = 0; i < outSize; i++) {
-    const x = bicubicSamplePosition(i, factor);
+    const x = bicubicSamplePosition(i, step);
     const base = Math.floor(x);
     let sum = 0;
     for (let k = 0; k < 4; k++) {
@@ -51,6 +54,39 @@ function taps(outSize: number, inSize: number, factor: number): { index: Int32Ar
 }
 
 /**
+ * Resamples an HWC image to `outHeight x outWidth`, separably (rows, then
+ * columns), with output pixel i sampling the input at (i + 0.5) * step - 0.5
+ * and edges replicated. No antialiasing: callers that downsample blur first.
+ * @param step input pixels per output pixel (f to downsample by f, 1/f to upsample by f)
+ */
+export function bicubicResample(image: PlainImage, outHeight: number, outWidth: number, step: number): PlainImage {
+  const { height: h, width: w, channels: c, data } = image;
+  const tx = taps(outWidth, w, step);
+  const ty = taps(outHeight, h, step);
+  const rows = new Float32Array(h * outWidth * c);
+  for (let y = 0; y < h; y++) {
+    for (let i = 0; i < outWidth; i++) {
+      for (let ch = 0; ch < c; ch++) {
+        let acc = 0;
+        for (let k = 0; k < 4; k++) acc += tx.weight[i * 4 + k]! * data[(y * w + tx.index[i * 4 + k]!) * c + ch]!;
+        rows[(y * outWidth + i) * c + ch] = acc;
+      }
+    }
+  }
+  const out = new Float32Array(outHeight * outWidth * c);
+  for (let j = 0; j < outHeight; j++) {
+    for (let i = 0; i < outWidth; i++) {
+      for (let ch = 0; ch < c; ch++) {
+        let acc = 0;
+        for (let k = 0; k < 4; k++) acc += ty.weight[j * 4 + k]! * rows[(ty.index[j * 4 + k]! * outWidth + i) * c + ch]!;
+        out[(j * outWidth + i) * c + ch] = acc;
+      }
+    }
+  }
+  return { height: outHeight, width: outWidth, channels: c, data: out };
+}
+
+/**
  * Downsamples an HWC image by an integer factor with bicubic interpolation.
  * @param factor integer >= 1
  * @returns floor(H/f) x floor(W/f) image
@@ -58,32 +94,19 @@ function taps(outSize: number, inSize: number, factor: number): { index: Int32Ar
  */
 export function bicubicDownsample(image: PlainImage, factor: number): PlainImage {
   if (!Number.isInteger(factor) || factor < 1) throw optionRangeError('factor', 'a positive integer', factor);
-  const { height: h, width: w, channels: c, data } = image;
-  const oh = Math.floor(h / factor);
-  const ow = Math.floor(w / factor);
-  if (oh < 1 || ow < 1) throw optionRangeError('image size', `at least ${factor}x${factor} to downsample by ${factor}`, `${w}x${h}`);
-  const tx = taps(ow, w, factor);
-  const ty = taps(oh, h, factor);
-  // Horizontal pass: h x ow.
-  const rows = new Float32Array(h * ow * c);
-  for (let y = 0; y < h; y++) {
-    for (let i = 0; i < ow; i++) {
-      for (let ch = 0; ch < c; ch++) {
-        let acc = 0;
-        for (let k = 0; k < 4; k++) acc += tx.weight[i * 4 + k]! * data[(y * w + tx.index[i * 4 + k]!) * c + ch]!;
-        rows[(y * ow + i) * c + ch] = acc;
-      }
-    }
-  }
-  const out = new Float32Array(oh * ow * c);
-  for (let j = 0; j < oh; j++) {
-    for (let i = 0; i < ow; i++) {
-      for (let ch = 0; ch < c; ch++) {
-        let acc = 0;
-        for (let k = 0; k < 4; k++) acc += ty.weight[j * 4 + k]! * rows[(ty.index[j * 4 + k]! * ow + i) * c + ch]!;
-        out[(j * ow + i) * c + ch] = acc;
-      }
-    }
-  }
-  return { height: oh, width: ow, channels: c, data: out };
+  const oh = Math.floor(image.height / factor);
+  const ow = Math.floor(image.width / factor);
+  if (oh < 1 || ow < 1) throw optionRangeError('image size', `at least ${factor}x${factor} to downsample by ${factor}`, `${image.width}x${image.height}`);
+  return bicubicResample(image, oh, ow, factor);
+}
+
+/**
+ * Upsamples an HWC image by an integer factor with the same kernel and
+ * alignment (output pixel i samples the input at (i + 0.5) / f - 0.5).
+ * @returns fH x fW image, not clamped (bicubic overshoots near edges)
+ * @throws RangeError E_OPTIONS for a bad factor
+ */
+export function bicubicUpsample(image: PlainImage, factor: number): PlainImage {
+  if (!Number.isInteger(factor) || factor < 1) throw optionRangeError('factor', 'a positive integer', factor);
+  return bicubicResample(image, image.height * factor, image.width * factor, 1 / factor);
 }

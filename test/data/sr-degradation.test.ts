@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { bicubicDownsample, bicubicSamplePosition, cubicKernel } from '../../src/data/bicubic.js';
+import { bicubicDownsample, bicubicSamplePosition, bicubicUpsample, cubicKernel } from '../../src/data/bicubic.js';
 import { gaussianBlur, gaussianKernel1d } from '../../src/data/gaussian-blur.js';
 import { degradeForSr } from '../../src/data/sr-degradation.js';
 
@@ -58,6 +58,29 @@ test('bicubic downsampling: constant stays constant, a linear ramp is sampled at
       for (let i = 1; i < r.width - 1; i++) {
         const expected = 0.01 * ((i + 0.5) * f - 0.5) + 0.003 * ((j + 0.5) * f - 0.5);
         close(r.data[j * r.width + i]!, expected, 1e-5, `ramp f=${f} (${i},${j})`);
+      }
+    }
+  }
+});
+
+test('bicubic upsampling: constant stays constant, a linear ramp is sampled at (i + 0.5) / f - 0.5', () => {
+  for (const f of [2, 4]) {
+    const h = 5;
+    const w = 7;
+    const up = bicubicUpsample({ height: h, width: w, channels: 2, data: new Float32Array(h * w * 2).fill(0.7) }, f);
+    assert.is(up.height, h * f);
+    assert.is(up.width, w * f);
+    for (const v of up.data) close(v, 0.7, 1e-6, `constant f=${f}`);
+    const ramp = new Float32Array(h * w);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) ramp[y * w + x] = 0.02 * x - 0.01 * y;
+    const r = bicubicUpsample({ height: h, width: w, channels: 1, data: ramp }, f);
+    // Exact wherever all 4 taps lie inside the image (input coordinate in [1, n - 2]).
+    for (let j = 0; j < r.height; j++) {
+      for (let i = 0; i < r.width; i++) {
+        const x = (i + 0.5) / f - 0.5;
+        const y = (j + 0.5) / f - 0.5;
+        if (x < 1 || y < 1 || x > w - 2 || y > h - 2) continue;
+        close(r.data[j * r.width + i]!, 0.02 * x - 0.01 * y, 1e-5, `ramp f=${f} (${i},${j})`);
       }
     }
   }
