@@ -10,6 +10,7 @@ import { cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../src/runtime/index.js';
 import { stockKernel } from '../src/runtime/kernels/register-conv-gradient-kernels.js';
+import { argument, median } from './bench-args.js';
 
 interface ConvCase {
   readonly name: string;
@@ -25,17 +26,6 @@ const CASES: readonly ConvCase[] = [
   // A downsampling conv (d64 at 256x256 input: 32 -> 64 ch at 128x128, stride 2).
   { name: 'down 1x128x128x32 k3 32->64 s2', x: [1, 128, 128, 32], filter: [3, 3, 32, 64], strides: 2, pad: 'same' },
 ];
-
-function argument(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? (process.argv[i + 1] as string) : fallback;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
 
 /** Median milliseconds of `fn` (one warm-up call; results read back so the work is done). */
 function time(fn: () => tf.Tensor | tf.TensorInfo, repeats: number): number {

@@ -26,6 +26,7 @@ import { transform } from '../src/networks/transform.js';
 import { Random } from '../src/random.js';
 import { selectBackend } from '../src/runtime/index.js';
 import type { StyleArch } from '../src/types.js';
+import { argument, median } from './bench-args.js';
 
 const PEERS = ['tfjs-wasm', 'ort-web-1', 'ort-web-2', 'ort-node-1', 'ort-node-2', 'tfjs-cpu'] as const;
 type Peer = (typeof PEERS)[number];
@@ -35,17 +36,6 @@ interface ChildResult {
   outputMean: number;
   maxRssMb: number;
   error?: string;
-}
-
-function argument(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? (process.argv[i + 1] as string) : fallback;
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** Multiply-adds of the style network's convolutions on an H x W input (H, W multiples of 4). */

@@ -15,17 +15,7 @@ import { createVgg, randomVggWeights } from '../src/networks/vgg.js';
 import { selectBackend } from '../src/runtime/index.js';
 import { TASK_DEFAULTS } from '../src/train/train-options.js';
 import { trainStep } from '../src/train/train-step.js';
-
-function argument(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? (process.argv[i + 1] as string) : fallback;
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
+import { argument, median } from './bench-args.js';
 
 const backends = argument('backends', 'wasm,cpu').split(',');
 const size = Number(argument('size', '256'));
