@@ -1,37 +1,10 @@
 /**
- * @file Feathered blending of tile outputs (into a Float32 accumulator, or
- * straight into 8-bit output outside the feather bands: createBlendTarget): each
+ * @file Feathered blending of tile outputs, straight into 8-bit output outside
+ * the feather bands (createBlendTarget): each
  * tile adds weightX[i] * weightY[j] * value; a plan's weights sum to 1 at
  * every output pixel (tile-plan.ts), so no normalisation pass is needed.
  */
 import type { Tile } from './tile-plan.js';
-
-/**
- * Adds a tile's weighted output into `accumulator` (interleaved RGB, `width` pixels per row).
- * @param values the tile's output over `tile.output`, interleaved RGB float32
- * @throws RangeError when `values` does not match tile.output
- */
-export function blendTile(accumulator: Float32Array, width: number, tile: Tile, values: Float32Array): void {
-  const { output, weightX, weightY } = tile;
-  if (values.length !== output.width * output.height * 3) {
-    throw new RangeError(`blendTile: tile ${tile.index} returned ${values.length} values, expected ${output.width}x${output.height}x3`);
-  }
-  for (let j = 0; j < output.height; j++) {
-    const wy = weightY[j]!;
-    if (wy === 0) continue;
-    const dstRow = ((output.y + j) * width + output.x) * 3;
-    const srcRow = j * output.width * 3;
-    for (let i = 0; i < output.width; i++) {
-      const w = wy * weightX[i]!;
-      if (w === 0) continue;
-      const d = dstRow + i * 3;
-      const s = srcRow + i * 3;
-      accumulator[d] += w * values[s]!;
-      accumulator[d + 1] += w * values[s + 1]!;
-      accumulator[d + 2] += w * values[s + 2]!;
-    }
-  }
-}
 
 /** Where finished 8-bit output pixels are assembled from feathered tiles (createBlendTarget). */
 export interface BlendTarget {
@@ -71,8 +44,8 @@ function blendSlots(tiles: readonly Tile[], size: number, axis: 'x' | 'y'): { sl
 
 /**
  * A blend target for `tiles` of an output `outWidth` pixels wide and `outHeight` high, cropped to
- * `width x height` (top left). Gives the same bytes as blendTile into a full Float32 accumulator
- * then rounding, with a fraction of its memory (3840x2160: 100 MB, against about 9 MB of blended
+ * `width x height` (top left). Gives the same bytes as summing every tile into a full Float32 accumulator
+ * then rounding (the test's reference), with a fraction of its memory (3840x2160: 100 MB, against about 9 MB of blended
  * rows and columns at tile 320): a pixel with a single tile of weight 1 is v exactly there, so it
  * is rounded as it arrives; only pixels in feather bands are summed in float32, in arrival order.
  */
@@ -87,7 +60,7 @@ export function createBlendTarget(tiles: readonly Tile[], outWidth: number, outH
     add(tile, values) {
       const { output, weightX, weightY } = tile;
       if (values.length !== output.width * output.height * 3) {
-        throw new RangeError(`blendTile: tile ${tile.index} returned ${values.length} values, expected ${output.width}x${output.height}x3`);
+        throw new RangeError(`createBlendTarget: tile ${tile.index} returned ${values.length} values, expected ${output.width}x${output.height}x3`);
       }
       for (let j = 0; j < output.height; j++) {
         const wy = weightY[j]!;

@@ -1,7 +1,30 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { blendTile, createBlendTarget } from '../../src/infer/feather-blend.js';
-import { planTiles, type PlanTilesOptions } from '../../src/infer/tile-plan.js';
+import { createBlendTarget } from '../../src/infer/feather-blend.js';
+import { planTiles, type PlanTilesOptions, type Tile } from '../../src/infer/tile-plan.js';
+
+/**
+ * Adds a tile's weighted output into `accumulator` (interleaved RGB, `width` pixels per row).
+ * @param values the tile's output over `tile.output`, interleaved RGB float32
+ */
+function blendTile(accumulator: Float32Array, width: number, tile: Tile, values: Float32Array): void {
+  const { output, weightX, weightY } = tile;
+  for (let j = 0; j < output.height; j++) {
+    const wy = weightY[j]!;
+    if (wy === 0) continue;
+    const dstRow = ((output.y + j) * width + output.x) * 3;
+    const srcRow = j * output.width * 3;
+    for (let i = 0; i < output.width; i++) {
+      const w = wy * weightX[i]!;
+      if (w === 0) continue;
+      const d = dstRow + i * 3;
+      const s = srcRow + i * 3;
+      accumulator[d] += w * values[s]!;
+      accumulator[d + 1] += w * values[s + 1]!;
+      accumulator[d + 2] += w * values[s + 2]!;
+    }
+  }
+}
 
 /** Reference: every tile into a full Float32 accumulator, then crop and round (what runTiled did before). */
 function reference(plan: ReturnType<typeof planTiles>, order: readonly number[], values: Float32Array[], width: number, height: number): Uint8Array {
