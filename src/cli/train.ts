@@ -12,30 +12,20 @@ import { addLossOptions, type LossCliOptions, lossLayers, lossWeightsFlag, toLos
 import type { Output } from './output.js';
 import { trainProgress } from './train-progress.js';
 
-interface TrainCliOptions extends CommonOptions, LossCliOptions {
+/** The flags: the trainer's own option names where they mean the same, plus the CLI-only ones. */
+interface TrainCliOptions
+  extends CommonOptions,
+    LossCliOptions,
+    Pick<TrainOptions, 'out' | 'style' | 'styleSize' | 'imageSize' | 'batchSize' | 'iterations' | 'epochs' | 'lr' | 'lrDecay' | 'seed' | 'checkpointEvery' | 'keepCheckpoints' | 'previewEvery' | 'dtype'> {
   data?: string[];
-  out?: string;
   runDir?: string;
   resume?: string;
-  style?: string;
-  styleSize?: number;
   scale?: number;
-  imageSize?: number;
-  batchSize?: number;
-  iterations?: number;
-  epochs?: number;
-  lr?: number;
-  lrDecay?: number;
   width?: number;
   filters?: number;
   residualBlocks?: number;
   upsample?: 'resize' | 'transpose';
-  seed?: number;
   flip: boolean;
-  checkpointEvery?: number;
-  keepCheckpoints?: number;
-  previewEvery?: number;
-  dtype?: 'F32' | 'F16';
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
