@@ -19,6 +19,7 @@ import {
 } from './backends.js';
 import { CANDIDATES, type CandidateOptions } from './candidates.node.js';
 import { registerCoreGradients } from './gradients.node.js';
+import { registerMirrorPadGradient } from './mirror-pad-gradient.js';
 
 /** Options of {@link selectBackend}; all optional. */
 export interface SelectBackendOptions {
@@ -117,6 +118,7 @@ function reasonFor(request: BackendRequest, name: BackendName, rejected: readonl
 export async function selectBackend(options: SelectBackendOptions = {}): Promise<Runtime> {
   const request = resolveBackendRequest(options);
   await registerCoreGradients();
+  registerMirrorPadGradient();
   const rejected: BackendAttempt[] = [];
   for (const name of request.order) {
     try {

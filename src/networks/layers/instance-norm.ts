@@ -56,6 +56,19 @@ export type NormStatsContext =
  * variance taken per image and per channel over H and W (SPEC section 4;
  * FORMAT.md section 3 for the ml5 variant's epsilon 1e-3), unless `moments`
  * supplies them.
+ *
+ * Computed as `(x - mean) * scale + beta` with per-image, per-channel
+ * `scale = gamma / sqrt(var + epsilon)`, the centred map shared with the
+ * variance: four full-size passes after the mean (sub, square, mul, add)
+ * instead of six. The variance stays two-pass like tf.moments (mean of
+ * `(x - mean)^2`), so inputs with a large mean keep their precision (folding
+ * the mean into a shift, `x * scale + (beta - mean * scale)`, would cancel
+ * large terms). Every op is differentiable, so tf.grad through this function
+ * (training) gets the gradients with respect to x (through the statistics
+ * too), gamma and beta. Not used: tf.squaredDifference (its tfjs 4.22 gradient
+ * does not reduce a broadcast operand) and tf.batchNorm (a scalar loop on
+ * WASM, slower than these passes, and its gradient only supports [C]-shaped
+ * statistics).
  * @param x float32 NHWC, any range
  * @param gamma scale, shape [C]
  * @param beta shift, shape [C]
@@ -71,9 +84,12 @@ export function instanceNorm(
   moments?: { readonly mean: tf.Tensor; readonly variance: tf.Tensor },
 ): tf.Tensor4D {
   return tf.tidy(() => {
-    const { mean, variance } = moments ?? tf.moments(x, [1, 2], true);
-    const normalised = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon)));
-    return tf.add(tf.mul(normalised, gamma), beta) as tf.Tensor4D;
+    const mean = moments?.mean ?? tf.mean(x, [1, 2], true);
+    const centred = tf.sub(x, mean);
+    const variance = moments?.variance ?? tf.mean(tf.square(centred), [1, 2], true);
+    // [B, 1, 1, C]-sized work; the full-size work is one multiply and one add.
+    const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, epsilon)));
+    return tf.add(tf.mul(centred, scale), beta) as tf.Tensor4D;
   });
 }
 

@@ -10,14 +10,22 @@
  * three and leaves every other backend untouched.
  *
  * The input gradient of y = conv(x, w; stride s, pad t/l) is
- *   dx[b, h, w, c] = sum_{i s + p - t = h, j s + q - l = w} dy[b, i, j, o] w[p, q, c, o],
- * a stride-1 convolution of dy (with s - 1 zeros inserted between its rows and
- * columns when s > 1) with the spatially flipped filter, in/out channels
- * swapped ([KH, KW, O, C]), padded by KH - 1 - t on top. Rows of the
- * zero-stuffed dy that could only reach padding are cropped instead of padded
- * negatively. NCHW falls back to the stock kernel.
+ *   dx[b, h, w, c] = sum_{i s + p - t = h, j s + q - l = w} dy[b, i, j, o] w[p, q, c, o].
+ * At stride 1 that is a stride-1 convolution of dy with the spatially flipped
+ * filter, in/out channels swapped ([KH, KW, O, C]), padded by KH - 1 - t on
+ * top; rows that could only reach padding are cropped instead of padded
+ * negatively. At stride s > 1 (float32) the default 'split' computes each of
+ * the sH sW sub-pixel phases of dx as its own stride-1 conv with a sub-filter
+ * (conv2d-backprop-input-phases.ts): sH sW times fewer multiply-adds than
+ * convolving dy with s - 1 zeros stuffed between rows and columns (the
+ * previous method, kept as option 'zero-stuff'). A 'joint' variant (all
+ * phases in one conv) was removed: XNNPACK in tfjs-wasm 4.22 runs non-3x3
+ * convs at ~40% of its 3x3 rate, so it did 16/9 the work at that slow rate and
+ * measured slower even than 'zero-stuff' (wasm/README.md). NCHW falls back to
+ * the stock kernel.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { phaseBackpropInput, type WasmHeapAccess } from './conv2d-backprop-input-phases.js';
 import { Intermediates, runBackendKernel } from './run-backend-kernel.js';
 
 const WASM = 'wasm';
@@ -59,12 +67,6 @@ function zeroStuff(dy: tf.TensorInfo, sH: number, sW: number, backend: object, t
   return temp.add(run(tf.Reshape, backend, { x: t }, { shape: [b, oh * sH, ow * sW, o] }));
 }
 
-/** The parts of tfjs-backend-wasm's BackendWasm that {@link flipSpatial} uses. */
-interface WasmHeapAccess {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): tf.TypedArray;
-}
-
 /**
  * Reverses both spatial axes of a float32 [KH, KW, ...] filter by copying its
  * KH * KW contiguous blocks in reverse order (caller disposes). Flattened,
@@ -87,11 +89,53 @@ function flipSpatial(filter: tf.TensorInfo, backend: object): tf.TensorInfo {
   return out;
 }
 
+/** dx as one stride-1 conv of dy (zero-stuffed when a stride > 1) with the flipped filter. Caller disposes. */
+function zeroStuffBackpropInput(dy: tf.TensorInfo, filter: tf.TensorInfo, info: tf.backend_util.Conv2DInfo, rowsPlan: AxisPlan, colsPlan: AxisPlan, backend: object): tf.TensorInfo {
+  const [batch, outH, outW, outC] = dy.shape as [number, number, number, number];
+  const { strideHeight, strideWidth } = info;
+  const temp = new Intermediates(backend);
+  try {
+    let up = strideHeight > 1 || strideWidth > 1 ? zeroStuff(dy, strideHeight, strideWidth, backend, temp) : dy;
+    if (rowsPlan.keep !== outH * strideHeight || colsPlan.keep !== outW * strideWidth) {
+      up = temp.add(
+        run(tf.Slice, backend, { x: up }, {
+          begin: [0, rowsPlan.cropStart, colsPlan.cropStart, 0],
+          size: [batch, rowsPlan.keep, colsPlan.keep, outC],
+        }),
+      );
+    }
+    const swapped = temp.add(run(tf.Transpose, backend, { x: filter }, { perm: [0, 1, 3, 2] })); // [KH, KW, O, C]
+    const flipped = filter.dtype === 'float32' ? temp.add(flipSpatial(swapped, backend)) : temp.add(run(tf.Reverse, backend, { x: swapped }, { dims: [0, 1] }));
+    return run(tf.Conv2D, backend, { x: up, filter: flipped }, {
+      strides: [1, 1],
+      pad: [[0, 0], [rowsPlan.padStart, rowsPlan.padEnd], [colsPlan.padStart, colsPlan.padEnd], [0, 0]],
+      dataFormat: 'NHWC',
+      dilations: [1, 1],
+    });
+  } finally {
+    temp.dispose();
+  }
+}
+
+/** How a strided float32 call is computed: one conv per sub-pixel phase, or one conv of zero-stuffed dy. */
+export type StridedMethod = 'split' | 'zero-stuff';
+
+/** Options of {@link makeConv2DBackpropInputConfig}. */
+export interface Conv2DBackpropInputOptions {
+  /**
+   * How calls with a stride > 1 are computed (float32 only; default 'split',
+   * the fastest measured, see wasm/README.md). 'zero-stuff' is the previous
+   * method, kept for benchmarks and tests.
+   */
+  readonly strided?: StridedMethod;
+}
+
 /**
  * Builds the replacement kernel config; `stock` (the kernel it replaces) still
  * serves NCHW and degenerate shapes, and its `setupFunc` is kept.
  */
-export function makeConv2DBackpropInputConfig(stock: tf.KernelConfig): tf.KernelConfig {
+export function makeConv2DBackpropInputConfig(stock: tf.KernelConfig, options: Conv2DBackpropInputOptions = {}): tf.KernelConfig {
+  const strided = options.strided ?? 'split';
   const kernelFunc: tf.KernelFunc = (args) => {
     const { inputs, backend, attrs } = args;
     const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
@@ -100,36 +144,14 @@ export function makeConv2DBackpropInputConfig(stock: tf.KernelConfig): tf.Kernel
     const info = tf.backend_util.computeConv2DInfo(
       inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, 'channelsLast',
     );
-    const [batch, outH, outW, outC] = dy.shape as [number, number, number, number];
+    const [, outH, outW] = dy.shape as [number, number, number, number];
     const { filterHeight, filterWidth, strideHeight, strideWidth, inHeight, inWidth } = info;
     const rowsPlan = planBackpropInputAxis(outH * strideHeight, filterHeight, info.padInfo.top, inHeight);
     const colsPlan = planBackpropInputAxis(outW * strideWidth, filterWidth, info.padInfo.left, inWidth);
     if (rowsPlan.keep <= 0 || colsPlan.keep <= 0) return stock.kernelFunc(args);
-
-    const temp = new Intermediates(backend);
-    let result: tf.TensorInfo | undefined;
-    try {
-      let up = strideHeight > 1 || strideWidth > 1 ? zeroStuff(dy, strideHeight, strideWidth, backend, temp) : dy;
-      if (rowsPlan.keep !== outH * strideHeight || colsPlan.keep !== outW * strideWidth) {
-        up = temp.add(
-          run(tf.Slice, backend, { x: up }, {
-            begin: [0, rowsPlan.cropStart, colsPlan.cropStart, 0],
-            size: [batch, rowsPlan.keep, colsPlan.keep, outC],
-          }),
-        );
-      }
-      const swapped = temp.add(run(tf.Transpose, backend, { x: filter }, { perm: [0, 1, 3, 2] })); // [KH, KW, O, C]
-      const flipped = filter.dtype === 'float32' ? temp.add(flipSpatial(swapped, backend)) : temp.add(run(tf.Reverse, backend, { x: swapped }, { dims: [0, 1] }));
-      result = run(tf.Conv2D, backend, { x: up, filter: flipped }, {
-        strides: [1, 1],
-        pad: [[0, 0], [rowsPlan.padStart, rowsPlan.padEnd], [colsPlan.padStart, colsPlan.padEnd], [0, 0]],
-        dataFormat: 'NHWC',
-        dilations: [1, 1],
-      });
-      return result;
-    } finally {
-      temp.dispose(result);
-    }
+    const phases = strided !== 'zero-stuff' && (strideHeight > 1 || strideWidth > 1) && filter.dtype === 'float32' && dy.dtype === 'float32';
+    if (phases) return phaseBackpropInput(dy, filter, info, backend);
+    return zeroStuffBackpropInput(dy, filter, info, rowsPlan, colsPlan, backend);
   };
   return { kernelName: tf.Conv2DBackpropInput, backendName: WASM, setupFunc: stock.setupFunc, kernelFunc };
 }

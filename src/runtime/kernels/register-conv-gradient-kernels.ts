@@ -15,6 +15,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { makeConv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { makeConv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { makeBatchMatMulConfig } from './batch-mat-mul.js';
+import { makeConv2DConfig } from './conv2d-simd.js';
+import { makeReduceLeadingAxesConfig } from './reduce-leading-axes.js';
 
 /**
  * Marks kernel functions installed by us, so registration stays idempotent
@@ -70,6 +72,20 @@ export function registerConvGradientKernels(backendName: string): string[] {
   if (backendName === 'wasm' && matMul !== undefined && matMul !== null && !isOurs(matMul)) {
     install(makeBatchMatMulConfig(matMul));
     registered.push(tf.BatchMatMul);
+  }
+  // wasm stride-1 3x3 convs through perceptual's SIMD kernels (conv2d-simd.ts).
+  const conv = tf.getKernel(tf.Conv2D, backendName);
+  if (backendName === 'wasm' && conv !== undefined && conv !== null && !isOurs(conv)) {
+    install(makeConv2DConfig(conv));
+    registered.push(tf.Conv2D);
+  }
+  // wasm Mean/Sum over non-innermost axes (instance-norm moments) without a transpose: reduce-leading-axes.ts.
+  for (const name of [tf.Mean, tf.Sum]) {
+    const reduce = tf.getKernel(name, backendName);
+    if (backendName === 'wasm' && reduce !== undefined && reduce !== null && !isOurs(reduce)) {
+      install(makeReduceLeadingAxesConfig(reduce));
+      registered.push(name);
+    }
   }
   return registered;
 }

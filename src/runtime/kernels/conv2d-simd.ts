@@ -1,0 +1,117 @@
+/**
+ * @file `Conv2D` on the WASM backend with perceptual's SIMD kernels where
+ * they are faster: Winograd F(4x4, 3x3) for stride-1 3x3 convolutions
+ * (wasm/src/winograd-f43.c), a direct kernel for stride-1 convolutions with 3
+ * output channels (the networks' RGB output convs, wasm/src/conv-rgb-output.c),
+ * and the stock XNNPACK kernel for everything else.
+ *
+ * The style network's residual blocks, the SR network and VGG are almost all
+ * stride-1 3x3 convs; F(4x4, 3x3) does 36 multiplications per 4x4 output tile
+ * instead of 144 (measurements in wasm/README.md). Results differ from the
+ * direct convolution only by rounding (~1e-6 to 1e-5 relative; the transforms
+ * are exact in real arithmetic).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { heapOffset, simdKernelsFor, type WasmBackendHeap } from './simd-kernels.js';
+
+const WASM = 'wasm';
+
+/** Output tiles per block: V and M of one block (36 x tiles x channels floats each) stay in L2. */
+const BLOCK_TILES = 16;
+/** Transformed planes of F(4x4, 3x3): one per element of a 6x6 tile. */
+const PLANES = 36;
+
+/** Which of perceptual's kernels computes this convolution: Winograd, RGB output, or the stock XNNPACK one. */
+export function conv2DPath(info: tf.backend_util.Conv2DInfo, dtype: tf.DataType): 'winograd' | 'rgb-output' | 'stock' {
+  const plain =
+    dtype === 'float32' &&
+    info.dataFormat === 'channelsLast' &&
+    info.strideHeight === 1 &&
+    info.strideWidth === 1 &&
+    info.dilationHeight === 1 &&
+    info.dilationWidth === 1 &&
+    info.inChannels % 4 === 0 &&
+    info.outHeight > 0 &&
+    info.outWidth > 0;
+  if (!plain) return 'stock';
+  if (info.filterHeight === 3 && info.filterWidth === 3 && info.outChannels % 8 === 0) return 'winograd';
+  return info.outChannels === 3 ? 'rgb-output' : 'stock';
+}
+
+/**
+ * Builds the `Conv2D` kernel config for 'wasm' around `stock` (the kernel it
+ * replaces, which keeps every case the Winograd path does not take).
+ */
+export function makeConv2DConfig(stock: tf.KernelConfig): tf.KernelConfig {
+  const kernelFunc: tf.KernelFunc = (args) => {
+    const { inputs, backend, attrs } = args;
+    const { x, filter } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+    const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs as unknown as tf.Conv2DAttrs;
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filter.shape as [number, number, number, number],
+      strides,
+      dilations,
+      pad,
+      dimRoundingMode,
+      false,
+      tf.backend_util.convertConv2DDataFormat(dataFormat),
+    );
+    const path = filter.dtype === 'float32' ? conv2DPath(info, x.dtype) : 'stock';
+    const kernels = path === 'stock' ? undefined : simdKernelsFor(backend);
+    if (kernels === undefined) return stock.kernelFunc(args);
+    const heap = backend as WasmBackendHeap;
+    return path === 'winograd' ? winogradConv2D(heap, kernels, x, filter, info) : rgbOutputConv2D(heap, kernels, x, filter, info);
+  };
+  return { kernelName: tf.Conv2D, backendName: WASM, setupFunc: stock.setupFunc, kernelFunc };
+}
+
+function winogradConv2D(
+  heap: WasmBackendHeap,
+  kernels: NonNullable<ReturnType<typeof simdKernelsFor>>,
+  x: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): tf.TensorInfo {
+  const { batchSize, inHeight, inWidth, inChannels: c, outChannels: o, outHeight, outWidth, padInfo } = info;
+  const tiles = Math.ceil(outHeight / 4) * Math.ceil(outWidth / 4);
+  const block = Math.min(BLOCK_TILES, tiles);
+  const y = heap.makeOutput([batchSize, outHeight, outWidth, o], 'float32');
+  // Scratch comes from tfjs's allocator too (freed below); offsets are read after
+  // every allocation, since an allocation may grow the heap (offsets stay valid).
+  const u = heap.makeOutput([PLANES * c * o], 'float32');
+  const v = heap.makeOutput([PLANES * block * c], 'float32');
+  const m = heap.makeOutput([PLANES * block * o], 'float32');
+  try {
+    kernels.winograd_f43_filter(heapOffset(heap, filter), c, o, heapOffset(heap, u));
+    kernels.winograd_f43_conv(
+      heapOffset(heap, x), batchSize, inHeight, inWidth, c, heapOffset(heap, u), o, heapOffset(heap, y),
+      outHeight, outWidth, padInfo.top, padInfo.left, heapOffset(heap, v), heapOffset(heap, m), block,
+    );
+  } finally {
+    for (const scratch of [u, v, m]) heap.disposeData(scratch.dataId);
+  }
+  return y;
+}
+
+function rgbOutputConv2D(
+  heap: WasmBackendHeap,
+  kernels: NonNullable<ReturnType<typeof simdKernelsFor>>,
+  x: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): tf.TensorInfo {
+  const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth, filterHeight: kh, filterWidth: kw, padInfo } = info;
+  const y = heap.makeOutput([batchSize, outHeight, outWidth, 3], 'float32');
+  const wt = heap.makeOutput([kh * kw * 3 * c], 'float32');
+  try {
+    kernels.rgb_output_filter(heapOffset(heap, filter), kh, kw, c, heapOffset(heap, wt));
+    kernels.rgb_output_conv(
+      heapOffset(heap, x), batchSize, inHeight, inWidth, c, heapOffset(heap, wt), kh, kw, heapOffset(heap, y),
+      outHeight, outWidth, padInfo.top, padInfo.left,
+    );
+  } finally {
+    heap.disposeData(wt.dataId);
+  }
+  return y;
+}
