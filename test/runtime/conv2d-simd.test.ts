@@ -64,7 +64,8 @@ test('shapes outside the Winograd domain give the stock kernel result exactly', 
   const stock = stockKernel('wasm', tf.Conv2D);
   assert.ok(stock, 'the stock Conv2D was kept');
   const cases: [Shape4, Shape4, number, 'same' | 'valid'][] = [
-    [[1, 9, 9, 3], [3, 3, 3, 8], 1, 'same'], // C % 4 != 0
+    [[1, 9, 9, 3], [1, 1, 3, 8], 1, 'same'], // C % 4 != 0, 1x1
+    [[1, 9, 9, 6], [3, 3, 6, 8], 1, 'same'], // C % 4 != 0 and C > 4
     [[1, 9, 9, 4], [3, 3, 4, 6], 1, 'same'], // O % 8 != 0 and not 3
     [[1, 9, 9, 6], [9, 9, 6, 3], 1, 'same'], // 3 outputs but C % 4 != 0
     [[1, 9, 9, 4], [3, 3, 4, 8], 2, 'same'], // stride 2

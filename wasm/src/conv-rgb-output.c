@@ -8,9 +8,11 @@
  * channels instead, 4 neighbouring output pixels share every filter load,
  * and each output is a horizontal sum at the end.
  *
- * Layouts: x [B][H][W][C]; wt [KH][KW][3][C] (from rgb_output_filter, which
- * transposes HWIO [KH][KW][C][3]); y [B][OH][OW][3],
- *   y[b,r,s,o] = sum x[b, r+ky-padTop, s+kx-padLeft, c] wt[ky,kx,o,c] (zero outside x).
+ * Layouts: x [B][H][W][C]; wt [KH][3][KW][C] (from rgb_output_filter, which
+ * transposes HWIO [KH][KW][C][3]) so that, for one filter row, a pixel's
+ * KW x C inputs and an output's KW x C weights are both contiguous (one long
+ * inner loop); y [B][OH][OW][3],
+ *   y[b,r,s,o] = sum x[b, r+ky-padTop, s+kx-padLeft, c] wt[ky,o,kx,c] (zero outside x).
  * Requires C % 4 == 0 (the caller checks). No data segments, no stack arrays.
  */
 #include <wasm_simd128.h>
@@ -28,9 +30,10 @@ static inline float hsum(f4 v) {
 
 EXPORT(rgb_output_filter)
 void rgb_output_filter(const float *w, int KH, int KW, int C, float *wt) {
-  for (int k = 0; k < KH * KW; k++)
-    for (int c = 0; c < C; c++)
-      for (int o = 0; o < 3; o++) wt[(k * 3 + o) * C + c] = w[(k * C + c) * 3 + o];
+  for (int ky = 0; ky < KH; ky++)
+    for (int kx = 0; kx < KW; kx++)
+      for (int c = 0; c < C; c++)
+        for (int o = 0; o < 3; o++) wt[((ky * 3 + o) * KW + kx) * C + c] = w[((ky * KW + kx) * C + c) * 3 + o];
 }
 
 /* One output pixel, any position (taps outside x are skipped). */
@@ -43,12 +46,12 @@ static void one_pixel(const float *xb, int H, int W, int C, const float *wt, int
       const int ic = s0 + kx;
       if (ic < 0 || ic >= W) continue;
       const float *xp = xb + (ir * W + ic) * C;
-      const float *wp = wt + (ky * KW + kx) * 3 * C;
+      const float *wp = wt + (ky * 3 * KW + kx) * C;
       for (int c = 0; c < C; c += 4) {
         const f4 v = ld(xp + c);
         a0 = add(a0, mul(v, ld(wp + c)));
-        a1 = add(a1, mul(v, ld(wp + C + c)));
-        a2 = add(a2, mul(v, ld(wp + 2 * C + c)));
+        a1 = add(a1, mul(v, ld(wp + KW * C + c)));
+        a2 = add(a2, mul(v, ld(wp + 2 * KW * C + c)));
       }
     }
   }
@@ -78,20 +81,18 @@ void rgb_output_conv(const float *x, int B, int H, int W, int C, const float *wt
         for (int ky = 0; ky < KH; ky++) {
           const int ir = r0 + ky;
           if (ir < 0 || ir >= H) continue;
-          const float *xrow = xb + (ir * W + s0) * C;
-          const float *wrow = wt + ky * KW * 3 * C;
-          for (int kx = 0; kx < KW; kx++) {
-            const float *xp = xrow + kx * C;
-            const float *wp = wrow + kx * 3 * C;
-            for (int c = 0; c < C; c += 4) {
-              const f4 x0 = ld(xp + c), x1 = ld(xp + C + c), x2 = ld(xp + 2 * C + c), x3 = ld(xp + 3 * C + c);
-              f4 w = ld(wp + c);
-              a00 = add(a00, mul(x0, w)); a10 = add(a10, mul(x1, w)); a20 = add(a20, mul(x2, w)); a30 = add(a30, mul(x3, w));
-              w = ld(wp + C + c);
-              a01 = add(a01, mul(x0, w)); a11 = add(a11, mul(x1, w)); a21 = add(a21, mul(x2, w)); a31 = add(a31, mul(x3, w));
-              w = ld(wp + 2 * C + c);
-              a02 = add(a02, mul(x0, w)); a12 = add(a12, mul(x1, w)); a22 = add(a22, mul(x2, w)); a32 = add(a32, mul(x3, w));
-            }
+          /* A filter row: pixel p reads xp[p C + j], output o weighs by w_o[j], j < KW C. */
+          const float *xp = xb + (ir * W + s0) * C;
+          const float *w0 = wt + ky * 3 * KW * C, *w1 = w0 + KW * C, *w2 = w1 + KW * C;
+          const int row = KW * C;
+          for (int j = 0; j < row; j += 4) {
+            const f4 x0 = ld(xp + j), x1 = ld(xp + C + j), x2 = ld(xp + 2 * C + j), x3 = ld(xp + 3 * C + j);
+            f4 w = ld(w0 + j);
+            a00 = add(a00, mul(x0, w)); a10 = add(a10, mul(x1, w)); a20 = add(a20, mul(x2, w)); a30 = add(a30, mul(x3, w));
+            w = ld(w1 + j);
+            a01 = add(a01, mul(x0, w)); a11 = add(a11, mul(x1, w)); a21 = add(a21, mul(x2, w)); a31 = add(a31, mul(x3, w));
+            w = ld(w2 + j);
+            a02 = add(a02, mul(x0, w)); a12 = add(a12, mul(x1, w)); a22 = add(a22, mul(x2, w)); a32 = add(a32, mul(x3, w));
           }
         }
         float *out = yr + s * 3;
