@@ -79,16 +79,17 @@ export function styleSteps(arch: StyleArch, params: Params, normStats?: NormStat
   const padding: ConvPadding = arch.variant === 'ml5' ? 'same' : 'reflect';
   const eps = STYLE_IN_EPSILON[arch.variant];
   const p = (name: string): tf.Tensor => param(params, name);
-  const norm = (x: Tensor4D, prefix: string): Tensor4D => contextInstanceNorm(x, p(`${prefix}.gamma`), p(`${prefix}.beta`), eps, prefix, normStats);
+  const norm = (x: Tensor4D, prefix: string, relu = false): Tensor4D =>
+    contextInstanceNorm(x, p(`${prefix}.gamma`), p(`${prefix}.beta`), eps, prefix, normStats, relu);
   const convNormRelu = (name: string, stride: 1 | 2): NetworkStep => ({
     name,
-    run: (x) => tf.relu(norm(conv2dPadded(x, p(`${name}.kernel`), stride, padding), `${name}.norm`)),
+    run: (x) => norm(conv2dPadded(x, p(`${name}.kernel`), stride, padding), `${name}.norm`, true),
   });
   const up = (name: string): NetworkStep => ({
     name,
     run: (x) => {
       const y = arch.upsample === 'transpose' ? upsampleTranspose(x, p(`${name}.kernel`)) : upsampleResizeConv(x, p(`${name}.kernel`), padding);
-      return tf.relu(norm(y, `${name}.norm`));
+      return norm(y, `${name}.norm`, true);
     },
   });
   const steps: NetworkStep[] = [];
@@ -101,7 +102,7 @@ export function styleSteps(arch: StyleArch, params: Params, normStats?: NormStat
       name: r,
       // conv-IN-ReLU-conv-IN plus the input, no ReLU after the sum (SPEC section 4).
       run: (x) => {
-        const t = tf.relu(norm(conv2dPadded(x, p(`${r}.conv1.kernel`), 1, padding), `${r}.norm1`));
+        const t = norm(conv2dPadded(x, p(`${r}.conv1.kernel`), 1, padding), `${r}.norm1`, true);
         return tf.add(x, norm(conv2dPadded(t, p(`${r}.conv2.kernel`), 1, padding), `${r}.norm2`));
       },
     });
@@ -139,7 +140,8 @@ export interface StyleNetworkOptions extends RunStepsOptions {
  * @returns float32 NHWC [B, H, W, 3] in [0, 1]; caller disposes.
  */
 export function styleNetwork(arch: StyleArch, params: Params, images: ImageBatch, options: StyleNetworkOptions = {}): Tensor4D {
-  const steps = styleSteps(arch, params, options.normStats);
+  // Lean runs are inference (no gradients): the norms may use the fused kernel.
+  const steps = styleSteps(arch, params, options.normStats ?? (options.lean ? { mode: 'own' } : undefined));
   const [, h, w] = images.shape;
   const padH = (4 - (h % 4)) % 4;
   const padW = (4 - (w % 4)) % 4;

@@ -9,6 +9,7 @@
  * over the region a tile owns (see NormStatsContext).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { INSTANCE_NORM_KERNEL, instanceNormKernelUsable } from '../../runtime/kernels/instance-norm.js';
 
 /** Per-channel mean and biased variance of one instance-norm layer, batch of one: `C` values each. */
 export interface LayerNormStatistics {
@@ -29,7 +30,9 @@ export interface LayerNormSums {
 }
 
 /**
- * How a style network's instance norms get their statistics:
+ * How a style network's instance norms get their statistics (every mode is for
+ * inference: no gradients, the fused kernel where the backend has one):
+ * - `own`: from the input itself, as without a context;
  * - `record`: from the input itself (as usual), and copied into `recorded` (batch of one);
  * - `apply`: from `statistics` instead of the input (tiles of one image share them);
  * - `accumulate`: normalise with `statistics`, and add to `sums` the moments of
@@ -39,6 +42,7 @@ export interface LayerNormSums {
  *   first layer, and one layer more exactly per repeated pass.
  */
 export type NormStatsContext =
+  | { readonly mode: 'own' }
   | { readonly mode: 'record'; readonly recorded: Record<string, LayerNormStatistics> }
   | { readonly mode: 'apply'; readonly statistics: NormStatistics }
   | {
@@ -94,10 +98,30 @@ export function instanceNorm(
 }
 
 /**
- * Instance norm of layer `name` under a statistics context (see NormStatsContext);
- * without a context, plain instanceNorm.
- * @param x float32 NHWC [1, H, W, C] when a context is given (statistics are per image); that path is
- *   for inference (it uses the fused batchNorm op)
+ * Instance norm (+ ReLU) without gradients: perceptual's fused kernel where
+ * the active backend has it (wasm: src/runtime/kernels/instance-norm.ts), else
+ * tfjs ops. `statistics` given: used for every image instead of its own.
+ * Caller disposes.
+ */
+function inferenceNorm(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number, relu: boolean, statistics?: { mean: tf.Tensor1D; variance: tf.Tensor1D }): tf.Tensor4D {
+  if (instanceNormKernelUsable(x.shape[3])) {
+    const inputs: tf.NamedTensorMap = { x, gamma, beta, ...(statistics ?? {}) };
+    return tf.engine().runKernel(INSTANCE_NORM_KERNEL, inputs, { epsilon, relu } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  }
+  return tf.tidy(() => {
+    const y = statistics
+      ? tf.batchNorm(x, statistics.mean, statistics.variance, beta as tf.Tensor1D, gamma as tf.Tensor1D, epsilon)
+      : instanceNorm(x, gamma, beta, epsilon);
+    return relu ? tf.relu(y) : y;
+  });
+}
+
+/**
+ * Instance norm of layer `name` under a statistics context (see
+ * NormStatsContext), followed by ReLU when `relu`; without a context, plain
+ * (differentiable) instanceNorm. Every context is for inference (no gradients)
+ * and runs the fused kernel where the backend has one.
+ * @param x float32 NHWC; [1, H, W, C] for record/apply/accumulate (statistics are per image)
  * @returns float32 NHWC, same shape as x; caller disposes.
  * @throws RangeError when `apply`/`accumulate` statistics lack layer `name` or have the wrong channel count
  *   (they were recorded from another architecture).
@@ -109,18 +133,21 @@ export function contextInstanceNorm(
   epsilon: number,
   name: string,
   context?: NormStatsContext,
+  relu = false,
 ): tf.Tensor4D {
-  if (context === undefined) return instanceNorm(x, gamma, beta, epsilon);
+  if (context === undefined) {
+    return tf.tidy(() => {
+      const y = instanceNorm(x, gamma, beta, epsilon);
+      return relu ? tf.relu(y) : y;
+    });
+  }
+  if (context.mode === 'own') return inferenceNorm(x, gamma, beta, epsilon, relu);
   const channels = x.shape[3];
-  // Inference only (no gradients needed): one fused batchNorm op instead of four full-size temporaries,
-  // which lowers the peak memory of a large tile (batch of one: per-channel statistics are per image).
-  const fused = (mean: tf.Tensor1D, variance: tf.Tensor1D): tf.Tensor4D =>
-    tf.batchNorm(x, mean, variance, beta as tf.Tensor1D, gamma as tf.Tensor1D, epsilon);
   if (context.mode === 'record') {
     return tf.tidy(() => {
       const { mean, variance } = tf.moments(x, [0, 1, 2]);
       context.recorded[name] = { mean: Float32Array.from(mean.dataSync()), variance: Float32Array.from(variance.dataSync()) };
-      return fused(mean as tf.Tensor1D, variance as tf.Tensor1D);
+      return inferenceNorm(x, gamma, beta, epsilon, relu, { mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D });
     });
   }
   const given = context.statistics[name];
@@ -131,7 +158,7 @@ export function contextInstanceNorm(
   }
   return tf.tidy(() => {
     if (context.mode === 'accumulate') accumulateSums(x, name, given.mean, context);
-    return fused(tf.tensor1d(given.mean), tf.tensor1d(given.variance));
+    return inferenceNorm(x, gamma, beta, epsilon, relu, { mean: tf.tensor1d(given.mean), variance: tf.tensor1d(given.variance) });
   });
 }
 

@@ -16,6 +16,7 @@ import { makeConv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { makeConv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { makeBatchMatMulConfig } from './batch-mat-mul.js';
 import { makeConv2DConfig } from './conv2d-simd.js';
+import { INSTANCE_NORM_KERNEL, makeInstanceNormConfig } from './instance-norm.js';
 import { makeReduceLeadingAxesConfig } from './reduce-leading-axes.js';
 
 /**
@@ -78,6 +79,10 @@ export function registerConvGradientKernels(backendName: string): string[] {
   if (backendName === 'wasm' && conv !== undefined && conv !== null && !isOurs(conv)) {
     install(makeConv2DConfig(conv));
     registered.push(tf.Conv2D);
+  }
+  if (backendName === 'wasm' && !isOurs(tf.getKernel(INSTANCE_NORM_KERNEL, backendName))) {
+    install(makeInstanceNormConfig());
+    registered.push(INSTANCE_NORM_KERNEL);
   }
   // wasm Mean/Sum over non-innermost axes (instance-norm moments) without a transpose: reduce-leading-axes.ts.
   for (const name of [tf.Mean, tf.Sum]) {

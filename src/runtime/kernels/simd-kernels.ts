@@ -30,6 +30,11 @@ export interface SimdKernelExports {
     x: number, b: number, h: number, w: number, c: number, wt: number, kh: number, kw: number, y: number,
     oh: number, ow: number, padTop: number, padLeft: number,
   ): void;
+  /** Instance norm (+ ReLU) for inference; mean/variance 0 = compute per image; see wasm/src/instance-norm.c. */
+  instance_norm(
+    x: number, b: number, hw: number, c: number, gamma: number, beta: number, mean: number, variance: number,
+    epsilon: number, relu: number, y: number, scratch: number,
+  ): void;
 }
 
 /** The part of tfjs-backend-wasm's BackendWasm the kernels use. */
