@@ -48,7 +48,8 @@ test('wasm: the fused kernel equals a float64 instance norm (own and given stati
   await useBackend('wasm');
   assert.ok(instanceNormKernelUsable(8));
   assert.not.ok(instanceNormKernelUsable(6), 'channel counts not divisible by 4 use tfjs ops');
-  for (const [shape, offset] of [[[2, 9, 13, 8], 0], [[1, 70, 3, 4], 500]] as const) {
+  const cases: [[number, number, number, number], number][] = [[[2, 9, 13, 8], 0], [[1, 70, 3, 4], 500]];
+  for (const [shape, offset] of cases) {
     const size = shape.reduce((a, b) => a * b, 1);
     const data = seeded(size, 3).map((v) => v * 2 + offset);
     const c = shape[3];
