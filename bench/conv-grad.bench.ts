@@ -2,14 +2,14 @@
  * @file Times a convolution's forward pass, weight gradient and input gradient
  * on WASM and CPU at training-relevant sizes, and prints medians, GFLOP/s and
  * ratios. On WASM it also times the stock `Conv2DBackpropInput` that
- * src/runtime/kernels/conv2d-backprop-input.wasm.ts replaces.
+ * src/runtime/kernels/conv2d-backprop-input.ts replaces.
  *
  * Run: node --import tsx bench/conv-grad.bench.ts [--repeats 5] [--backends wasm,cpu]
  */
 import { cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../src/runtime/index.js';
-import { stockKernel } from '../src/runtime/kernels/register-conv-gradient-kernels.js';
+import { stockKernel } from '../src/runtime/kernels/register-kernels.js';
 import { argument, median } from './bench-args.js';
 
 interface ConvCase {

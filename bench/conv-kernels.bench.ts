@@ -11,14 +11,15 @@ import { cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../src/runtime/index.js';
 import { conv2DPath } from '../src/runtime/kernels/conv2d-simd.js';
-import { stockKernel } from '../src/runtime/kernels/register-conv-gradient-kernels.js';
+import { stockKernel } from '../src/runtime/kernels/register-kernels.js';
 import { argument, median } from './bench-args.js';
 
 type Shape4 = [number, number, number, number];
 const CASES: readonly { name: string; x: Shape4; filter: Shape4 }[] = [
   { name: 'residual conv (x10)', x: [1, 66, 66, 128], filter: [3, 3, 128, 128] },
-  { name: 'u1 resize-conv', x: [1, 130, 130, 128], filter: [3, 3, 128, 64] },
-  { name: 'u2 resize-conv', x: [1, 258, 258, 64], filter: [3, 3, 64, 32] },
+  // The resize-conv stages as the network runs them: folded to 3x3 convs with 4 Cout outputs at low resolution.
+  { name: 'u1 folded resize-conv', x: [1, 66, 66, 128], filter: [3, 3, 128, 256] },
+  { name: 'u2 folded resize-conv', x: [1, 130, 130, 64], filter: [3, 3, 64, 128] },
   { name: 'out 9x9 -> RGB', x: [1, 264, 264, 32], filter: [9, 9, 32, 3] },
   { name: 'SR x4 out 9x9 64 -> RGB (256 out)', x: [1, 264, 264, 64], filter: [9, 9, 64, 3] },
   { name: 'first 9x9 RGB -> 32 (stock both)', x: [1, 264, 264, 3], filter: [9, 9, 3, 32] },

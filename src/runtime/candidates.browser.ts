@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName } from './backends.js';
-import { registerConvGradientKernels } from './kernels/register-conv-gradient-kernels.js';
+import { registerKernels } from './kernels/register-kernels.js';
 import { wasmSimdSupported, wasmSupported } from './wasm-features.js';
 
 /** The backends a browser or edge runtime can load, in order of preference. */
@@ -61,7 +61,7 @@ export const BROWSER_CANDIDATES: Readonly<Partial<Record<BackendName, BrowserCan
       // Read once, when the backend first initialises (tfjs-backend-wasm base.ts).
       wasm.setWasmPaths(normaliseWasmPath(options.wasmPath!));
       // The same kernels as in Node (Winograd convs and the rest, src/runtime/kernels).
-      registerConvGradientKernels('wasm');
+      registerKernels('wasm');
       // One thread per worker, never the threaded build: it needs
       // cross-origin isolation (COOP/COEP headers) for SharedArrayBuffer, and
       // parallelism comes from running several workers (wasm/README.md).

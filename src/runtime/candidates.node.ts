@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { type BackendName, WASM_PATH_ENV_VAR } from './backends.js';
-import { registerConvGradientKernels } from './kernels/register-conv-gradient-kernels.js';
+import { registerKernels } from './kernels/register-kernels.js';
 import { wasmSimdSupported, wasmSupported } from './wasm-features.js';
 
 const require = createRequire(import.meta.url);
@@ -158,7 +158,7 @@ export const CANDIDATES: Readonly<Record<BackendName, NodeCandidate>> = Object.f
       const directory = wasmBinaryDirectory(options);
       // Only read when the backend first initialises; later calls change nothing.
       wasm.setWasmPaths(directory.endsWith('/') ? directory : `${directory}/`);
-      registerConvGradientKernels('wasm');
+      registerKernels('wasm');
       // Threads: one single-threaded WASM-SIMD instance per worker, cores used
       // by worker pools, never tfjs's threaded build. In Node the stock
       // threaded build fails (it spawns a blob: worker: ERR_WORKER_PATH;
@@ -183,7 +183,7 @@ export const CANDIDATES: Readonly<Record<BackendName, NodeCandidate>> = Object.f
     },
     async load() {
       const cpu = await import('@tensorflow/tfjs-backend-cpu');
-      registerConvGradientKernels('cpu');
+      registerKernels('cpu');
       silenceCpuBanner();
       return { tfBackend: 'cpu', details: { version: cpu.version_cpu } };
     },

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { stockKernel } from '../../src/runtime/kernels/register-conv-gradient-kernels.js';
+import { stockKernel } from '../../src/runtime/kernels/register-kernels.js';
 import { useBackend } from '../helpers/backends.js';
 
 /** Deterministic values in [-1, 1). */

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { planBackpropInputAxis } from '../../src/runtime/kernels/conv2d-backprop-input.js';
-import { stockKernel } from '../../src/runtime/kernels/register-conv-gradient-kernels.js';
+import { stockKernel } from '../../src/runtime/kernels/register-kernels.js';
 import { useBackend } from '../helpers/backends.js';
 import {
   centralDifferences,

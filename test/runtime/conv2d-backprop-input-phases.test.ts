@@ -11,7 +11,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { makeConv2DBackpropInputConfig, type StridedMethod } from '../../src/runtime/kernels/conv2d-backprop-input.js';
 import { planAxisPhases, planPhaseWindow } from '../../src/runtime/kernels/conv2d-backprop-input-phases.js';
-import { stockKernel } from '../../src/runtime/kernels/register-conv-gradient-kernels.js';
+import { stockKernel } from '../../src/runtime/kernels/register-kernels.js';
 import { useBackend } from '../helpers/backends.js';
 import { centralDifferences, padsFor, type Pads, relativeError, seeded, type Shape4, weightedConvSum } from './conv-reference.js';
 

@@ -13,7 +13,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SIMD_KERNELS_WASM_BASE64 } from '../../src/runtime/kernels/simd-kernels-binary.generated.js';
 import { simdKernelsStatus } from '../../src/runtime/kernels/simd-kernels.js';
-import { stockKernel } from '../../src/runtime/kernels/register-conv-gradient-kernels.js';
+import { stockKernel } from '../../src/runtime/kernels/register-kernels.js';
 import { useBackend } from '../helpers/backends.js';
 import { conv2dReference, padsFor, relativeError, seeded, type PadSpec, type Shape4 } from './conv-reference.js';
 

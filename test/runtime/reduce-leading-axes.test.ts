@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { leadingAxesPlan } from '../../src/runtime/kernels/reduce-leading-axes.js';
-import { stockKernel } from '../../src/runtime/kernels/register-conv-gradient-kernels.js';
+import { stockKernel } from '../../src/runtime/kernels/register-kernels.js';
 import { useBackend } from '../helpers/backends.js';
 
 /** Deterministic values in [offset - 1, offset + 1). */

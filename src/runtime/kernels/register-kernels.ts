@@ -1,11 +1,13 @@
 /**
- * @file Installs perceptual's convolution-gradient kernels into tfjs's global
- * kernel registry, per backend:
- * - wasm: `Conv2DBackpropFilter` (missing in tfjs-backend-wasm 4.22) and a
- *   faster `Conv2DBackpropInput` (conv of zero-stuffed dy with the flipped
- *   filter; 10-14x the stock kernel at stride 1, 2-2.8x at stride 2) and a
- *   `BatchMatMul` that transposes operands explicitly (8-24x the stock one
- *   with transposeA/transposeB, which Gram matrices and matMul gradients use);
+ * @file Installs perceptual's kernels into tfjs's global kernel registry, per
+ * backend (measurements in wasm/README.md):
+ * - wasm: `Conv2DBackpropFilter` (missing in tfjs-backend-wasm 4.22); a
+ *   faster `Conv2DBackpropInput` (sub-pixel phases for stride > 1, a conv of
+ *   dy with the flipped filter at stride 1); a `BatchMatMul` that transposes
+ *   operands explicitly (8-24x the stock one with transposeA/transposeB,
+ *   which Gram matrices and matMul gradients use); `Mean`/`Sum` over leading
+ *   axes without a transpose; `Conv2D` on perceptual's SIMD kernels where
+ *   they apply (Winograd, RGB output); and `PerceptualInstanceNorm`;
  * - cpu: a `Conv2DBackpropFilter` ~40x faster than the stock loop
  *   (its `Conv2DBackpropInput` is already as fast as its conv2d).
  * Called by the candidates right after the backend package registers its own
@@ -23,7 +25,7 @@ import { makeReduceLeadingAxesConfig } from './reduce-leading-axes.js';
  * Marks kernel functions installed by us, so registration stays idempotent
  * even when two copies of this module load (src under tsx and dist).
  */
-const MARK = Symbol.for('perceptual.convGradientKernel');
+const MARK = Symbol.for('perceptual.kernel');
 
 const stockKernels = new Map<string, tf.KernelConfig>();
 
@@ -43,7 +45,7 @@ function install(config: tf.KernelConfig): void {
 }
 
 /**
- * The stock kernel config that {@link registerConvGradientKernels} replaced
+ * The stock kernel config that {@link registerKernels} replaced
  * (for benchmarks and tests), if it replaced one.
  */
 export function stockKernel(backendName: string, kernelName: string): tf.KernelConfig | undefined {
@@ -55,7 +57,7 @@ export function stockKernel(backendName: string, kernelName: string): tf.KernelC
  * (later calls do nothing); backends other than 'wasm' and 'cpu' are left alone.
  * @returns the kernel names this call registered.
  */
-export function registerConvGradientKernels(backendName: string): string[] {
+export function registerKernels(backendName: string): string[] {
   const registered: string[] = [];
   const filter = tf.getKernel(tf.Conv2DBackpropFilter, backendName);
   // On wasm, a Conv2DBackpropFilter that a later tfjs-backend-wasm provides is kept.
