@@ -3,7 +3,13 @@
  * worker API (for custom worker entries and edge runtimes) and its types.
  * Nothing under src/browser imports a `node:` module.
  */
-export { type BrowserStylizer, type BrowserStylizerOptions, createBrowserStylizer } from './stylizer-client.js';
+export {
+  type BrowserStylizeOptions,
+  type BrowserStylizer,
+  type BrowserStylizerOptions,
+  createBrowserStylizer,
+  type StylizerWorkerEndpoint,
+} from './stylizer-client.js';
 export { createStylizerWorkerApi } from './stylizer-worker-api.js';
 export { type RgbaPixels, rgbaToRgb, rgbToRgba } from './rgba-image.js';
 export type { ModelInfo, StylizeOptions, StylizeResult, StylizerWorkerApi, WorkerInfo, WorkerInitOptions } from './protocol.js';

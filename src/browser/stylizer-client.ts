@@ -2,16 +2,34 @@
  * @file The main-thread side of the browser worker: starts
  * workers/infer.browser.ts (bundled) as a module worker, wraps it with
  * comlink, and turns results into `ImageData`.
+ *
+ * Calls run one at a time, in call order, from a queue on this thread, so
+ * that a job can be cancelled (AbortSignal, timeoutMs) like a job of the
+ * Node pool (src/serve/pool.node.ts). The network run in the worker is
+ * synchronous WASM that cannot be interrupted, so cancelling a running job
+ * terminates its worker; the next call starts a fresh one, re-runs `init`
+ * with the same options and reloads the current model first.
  */
 import * as Comlink from 'comlink';
-import { optionTypeError } from '../errors.js';
+import { abortError, optionRangeError, optionTypeError, type ErrorCode } from '../errors.js';
 import type { Runtime } from '../runtime/select-backend.js';
-import type { ModelInfo, StylizeOptions, StylizerWorkerApi, WorkerInfo } from './protocol.js';
+import { jobAbortedError, jobTimeoutError } from '../serve/pool-errors.js';
+import type { ModelInfo, StylizeOptions, StylizeResult, StylizerWorkerApi, WorkerInfo, WorkerInitOptions } from './protocol.js';
+
+/**
+ * What {@link BrowserStylizerOptions.createWorker} returns: a comlink
+ * endpoint (a `Worker`, or any MessagePort-like object whose other end
+ * exposes a StylizerWorkerApi) that can be stopped.
+ */
+export type StylizerWorkerEndpoint = Comlink.Endpoint & { terminate(): void };
 
 /** Options of {@link createBrowserStylizer}. */
 export interface BrowserStylizerOptions {
-  /** URL of the bundled worker script (an ES module), e.g. `new URL('./worker.js', import.meta.url)`. */
-  readonly workerUrl: string | URL;
+  /**
+   * URL of the bundled worker script (an ES module), e.g. `new URL('./worker.js', import.meta.url)`.
+   * Required unless `createWorker` is given.
+   */
+  readonly workerUrl?: string | URL;
   /**
    * URL prefix serving tfjs-backend-wasm.wasm and tfjs-backend-wasm-simd.wasm
    * (copy them from node_modules/@tensorflow/tfjs-backend-wasm/dist). Relative
@@ -20,6 +38,23 @@ export interface BrowserStylizerOptions {
   readonly wasmPath?: string | URL;
   /** Force `wasm` or `cpu`. */
   readonly backend?: 'wasm' | 'cpu';
+  /** Default time limit of each `stylize` in ms, queueing included; 0 (the default) for none. */
+  readonly timeoutMs?: number;
+  /**
+   * Starts a worker; called once at creation and again after each cancelled
+   * run. Default: `new Worker(workerUrl, { type: 'module' })`. For custom
+   * worker setups and for tests (a MessagePort whose other end exposes a
+   * fake StylizerWorkerApi through comlink).
+   */
+  readonly createWorker?: () => StylizerWorkerEndpoint;
+}
+
+/** Options of {@link BrowserStylizer.stylize}: the worker's options plus cancellation (kept on this thread). */
+export interface BrowserStylizeOptions extends StylizeOptions {
+  /** Aborting rejects the call with an AbortError (E_ABORTED); see {@link BrowserStylizer.stylize} for the cost. */
+  readonly signal?: AbortSignal;
+  /** Time limit in ms from the call, queueing included; overrides BrowserStylizerOptions.timeoutMs; 0 for none. */
+  readonly timeoutMs?: number;
 }
 
 /** A stylizer running in its own worker. */
@@ -28,19 +63,46 @@ export interface BrowserStylizer {
   readonly runtime: Runtime;
   /**
    * Loads a perceptual `.safetensors` model from a URL (relative to the page;
-   * the worker fetches it) or from bytes. The buffer of a Uint8Array or
-   * ArrayBuffer is transferred, so the caller's copy is detached afterwards.
+   * the worker fetches it) or from bytes. Bytes are copied (the caller's
+   * buffer stays usable): this thread keeps the copy, or the URL, to reload
+   * the model into a fresh worker after a cancelled `stylize`.
    */
   loadModel(source: string | URL | Uint8Array | ArrayBuffer | Blob, name?: string): Promise<ModelInfo>;
   /**
-   * Stylises an image. An `ImageBitmap` is transferred to the worker (and
+   * Stylises an image. Calls run one at a time in call order. An
+   * `ImageBitmap` is transferred to the worker when its turn comes (and is
    * unusable afterwards); an `ImageData` is copied.
+   *
+   * Cancellation (`signal`, `timeoutMs`) rejects at once with an AbortError
+   * (code E_ABORTED; `cause` is the signal's reason, or the time limit). A
+   * signal already aborted rejects without queueing. A queued call is just
+   * dropped. A running call cannot be interrupted (the network is synchronous
+   * WASM), so its worker is terminated, freeing its memory; the next call
+   * starts a new worker, re-runs `init` and reloads the current model (a
+   * fetch for a URL model, a copy for bytes): expect the backend start-up
+   * plus model load time (tens to hundreds of ms) on that call. Calls queued
+   * behind a cancelled one are kept and run on the new worker, in order.
    * @returns a new ImageData (RGBA, opaque) and the worker's run time
+   * @throws AbortError E_ABORTED on abort, timeout or terminate(); RangeError E_OPTIONS for a bad timeoutMs;
+   *   PerceptualError from the worker (no model loaded, bad image)
    */
-  stylize(image: ImageBitmap | ImageData, options?: StylizeOptions): Promise<{ image: ImageData; milliseconds: number }>;
+  stylize(image: ImageBitmap | ImageData, options?: BrowserStylizeOptions): Promise<{ image: ImageData; milliseconds: number }>;
   info(): Promise<WorkerInfo>;
-  /** Frees the model and stops the worker; pending calls reject. */
+  /** Frees the model and stops the worker; queued and running calls reject with an AbortError. */
   terminate(): void;
+}
+
+/** A model as this thread keeps it, to load it again into a fresh worker. */
+type ModelSource = { readonly url: string; readonly name: string } | { readonly bytes: Uint8Array; readonly name: string | undefined };
+
+interface Session {
+  readonly worker: StylizerWorkerEndpoint;
+  readonly remote: Comlink.Remote<StylizerWorkerApi>;
+}
+
+interface Job {
+  run(): Promise<void>;
+  cancel(error: Error): void;
 }
 
 function absolute(url: string | URL): string {
@@ -48,49 +110,185 @@ function absolute(url: string | URL): string {
   return new URL(String(url), base).href;
 }
 
+function timeLimit(path: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw optionRangeError(path, 'an integer >= 0 (milliseconds; 0 for no limit)', value);
+  return value;
+}
+
+function terminatedError(): Error & { code: ErrorCode } {
+  const error = abortError(new Error('stylizer terminated'));
+  error.message = 'The browser stylizer was terminated; create a new one with createBrowserStylizer().';
+  return error;
+}
+
+/** The worker's copy of a model source: a URL, or fresh bytes transferred (the kept copy stays here). */
+function modelPayload(source: ModelSource): string | Uint8Array {
+  if ('url' in source) return source.url;
+  const copy = source.bytes.slice();
+  return Comlink.transfer(copy, [copy.buffer]);
+}
+
+async function keepModel(source: unknown, name: string | undefined): Promise<ModelSource> {
+  if (typeof source === 'string' || source instanceof URL) return { url: absolute(source), name: name ?? String(source) };
+  if (source instanceof Uint8Array) return { bytes: source.slice(), name };
+  if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source.slice(0)), name };
+  if (typeof Blob !== 'undefined' && source instanceof Blob) return { bytes: new Uint8Array(await source.arrayBuffer()), name: name ?? (source as { name?: string }).name };
+  throw optionTypeError('source', 'a URL (string or URL), Uint8Array, ArrayBuffer or Blob holding a .safetensors model', source);
+}
+
 /**
  * Starts a stylizer worker and selects its backend.
  * @example
  *   const stylizer = await createBrowserStylizer({ workerUrl: './worker.js', wasmPath: './wasm/' });
  *   await stylizer.loadModel('./models/starter-style.safetensors');
- *   const { image } = await stylizer.stylize(await createImageBitmap(file));
+ *   const controller = new AbortController();
+ *   const { image } = await stylizer.stylize(await createImageBitmap(file), { signal: controller.signal, timeoutMs: 10_000 });
  *   canvas.getContext('2d').putImageData(image, 0, 0);
- * @throws TypeError E_OPTIONS for a missing workerUrl; PerceptualError E_BACKEND_UNAVAILABLE from the worker
+ * @throws TypeError E_OPTIONS for a missing workerUrl; RangeError E_OPTIONS for a bad timeoutMs;
+ *   PerceptualError E_BACKEND_UNAVAILABLE from the worker
  */
 export async function createBrowserStylizer(options: BrowserStylizerOptions): Promise<BrowserStylizer> {
   if (options === null || typeof options !== 'object') throw optionTypeError('options', 'an object with workerUrl', options);
-  if (typeof options.workerUrl !== 'string' && !(options.workerUrl instanceof URL)) {
-    throw optionTypeError('options.workerUrl', 'the URL of the bundled worker script (string or URL)', options.workerUrl);
+  const { workerUrl, createWorker } = options;
+  if (createWorker !== undefined && typeof createWorker !== 'function') {
+    throw optionTypeError('options.createWorker', 'a function returning a Worker-like comlink endpoint', createWorker);
   }
-  const worker = new Worker(absolute(options.workerUrl), { type: 'module', name: 'perceptual-stylizer' });
-  const remote = Comlink.wrap<StylizerWorkerApi>(worker);
-  let runtime: Runtime;
-  try {
-    runtime = await remote.init({
-      ...(options.wasmPath !== undefined ? { wasmPath: absolute(options.wasmPath) } : {}),
-      ...(options.backend !== undefined ? { backend: options.backend } : {}),
+  if (createWorker === undefined && typeof workerUrl !== 'string' && !(workerUrl instanceof URL)) {
+    throw optionTypeError('options.workerUrl', 'the URL of the bundled worker script (string or URL)', workerUrl);
+  }
+  const defaultTimeout = timeLimit('options.timeoutMs', options.timeoutMs, 0);
+  const initOptions: WorkerInitOptions = {
+    ...(options.wasmPath !== undefined ? { wasmPath: absolute(options.wasmPath) } : {}),
+    ...(options.backend !== undefined ? { backend: options.backend } : {}),
+  };
+  const startWorker = createWorker ?? (() => new Worker(absolute(workerUrl!), { type: 'module', name: 'perceptual-stylizer' }));
+
+  let runtime!: Runtime;
+  let model: ModelSource | undefined; // what a fresh worker must load
+  let session: Session | undefined;
+  let spawning: Promise<Session> | undefined;
+  let terminated = false;
+  const waiting: Job[] = [];
+  let current: Job | undefined;
+
+  const stop = (dead: Session): void => {
+    if (session === dead) session = undefined;
+    dead.worker.terminate();
+  };
+
+  /** The live worker, or a new one with init re-run and the current model reloaded. */
+  const ensureSession = (): Promise<Session> => {
+    if (session) return Promise.resolve(session);
+    spawning ??= (async () => {
+      const worker = startWorker();
+      const remote = Comlink.wrap<StylizerWorkerApi>(worker);
+      const fresh: Session = { worker, remote };
+      try {
+        runtime = await remote.init(initOptions);
+        if (model !== undefined) await remote.loadModel(modelPayload(model), model.name);
+      } catch (error) {
+        worker.terminate();
+        throw error;
+      }
+      if (terminated) {
+        worker.terminate();
+        throw terminatedError();
+      }
+      session = fresh;
+      return fresh;
+    })().finally(() => (spawning = undefined));
+    return spawning;
+  };
+
+  const pump = async (): Promise<void> => {
+    if (current) return;
+    while ((current = waiting.shift())) await current.run();
+  };
+
+  /** Queues `work`; settles with it unless cancelled first (then a running worker is stopped). */
+  const enqueue = <T>(work: (remote: Comlink.Remote<StylizerWorkerApi>) => Promise<T>, signal?: AbortSignal, timeoutMs = 0): Promise<T> => {
+    if (terminated) return Promise.reject(terminatedError());
+    if (signal?.aborted) return Promise.reject(jobAbortedError(signal.reason));
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      let inFlight: Session | undefined;
+      let wake!: () => void;
+      const cancelled = new Promise<undefined>((done) => (wake = () => done(undefined)));
+      const onAbort = (): void => job.cancel(jobAbortedError(signal?.reason));
+      const timer = timeoutMs > 0 ? setTimeout(() => job.cancel(jobTimeoutError(timeoutMs)), timeoutMs) : undefined;
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const settle = (): boolean => {
+        if (settled) return false;
+        settled = true;
+        if (timer !== undefined) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        wake();
+        return true;
+      };
+      const job: Job = {
+        cancel(error) {
+          if (!settle()) return;
+          const index = waiting.indexOf(job);
+          if (index >= 0) waiting.splice(index, 1);
+          // The worker is stuck in synchronous WASM: stop it; the next job starts a fresh one.
+          if (inFlight) stop(inFlight);
+          reject(error);
+        },
+        async run() {
+          try {
+            // A job cancelled while a worker starts lets it finish starting: the next job needs it.
+            const ready = await Promise.race([ensureSession(), cancelled]);
+            if (ready === undefined || settled) return;
+            inFlight = ready;
+            const value = await Promise.race([work(ready.remote).then((result) => ({ result })), cancelled]);
+            if (value !== undefined && settle()) resolve(value.result);
+          } catch (error) {
+            if (settle()) reject(error);
+          } finally {
+            inFlight = undefined;
+          }
+        },
+      };
+      waiting.push(job);
+      void pump();
     });
-  } catch (error) {
-    worker.terminate();
-    throw error;
-  }
+  };
+
+  await ensureSession();
+
   return {
-    runtime,
-    async loadModel(source, name) {
-      if (typeof source === 'string' || source instanceof URL) return remote.loadModel(absolute(source), name ?? String(source));
-      const bytes = source instanceof Blob ? await source.arrayBuffer() : source;
-      const buffer = bytes instanceof Uint8Array ? bytes.buffer : bytes;
-      return remote.loadModel(Comlink.transfer(bytes, [buffer as ArrayBuffer]), name);
+    get runtime() {
+      return runtime;
+    },
+    loadModel(source, name) {
+      const kept = keepModel(source, name);
+      kept.catch(() => undefined); // reported through the queued call
+      return enqueue(async (remote) => {
+        const next = await kept;
+        const info = await remote.loadModel(modelPayload(next), next.name);
+        model = next;
+        return info;
+      });
     },
     async stylize(image, stylizeOptions = {}) {
-      const sent = typeof ImageBitmap !== 'undefined' && image instanceof ImageBitmap ? Comlink.transfer(image, [image]) : image;
-      const result = await remote.stylize(sent, stylizeOptions);
+      const { signal, timeoutMs, ...workerOptions } = stylizeOptions;
+      const limit = timeLimit('options.timeoutMs', timeoutMs, defaultTimeout);
+      const result: StylizeResult = await enqueue((remote) => {
+        const sent = typeof ImageBitmap !== 'undefined' && image instanceof ImageBitmap ? Comlink.transfer(image, [image]) : image;
+        return remote.stylize(sent, workerOptions);
+      }, signal, limit);
       return { image: new ImageData(result.data as Uint8ClampedArray<ArrayBuffer>, result.width, result.height), milliseconds: result.milliseconds };
     },
-    info: () => remote.info(),
+    info: () => enqueue((remote) => remote.info()),
     terminate() {
-      remote[Comlink.releaseProxy]();
-      worker.terminate();
+      if (terminated) return;
+      terminated = true;
+      for (const job of [...waiting, ...(current ? [current] : [])]) job.cancel(terminatedError());
+      if (session) {
+        session.remote[Comlink.releaseProxy]();
+        stop(session);
+      }
     },
   };
 }

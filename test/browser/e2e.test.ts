@@ -184,6 +184,32 @@ if (!existsSync(CHROMIUM)) {
       assert.equal([viaBitmap.width, viaBitmap.height], [WIDTH, HEIGHT]);
       const diffBitmap = maxAbsDiff(viaBitmap.data, expectedB);
       assert.ok(diffBitmap <= TOLERANCE, `ImageBitmap input: max |browser - node| = ${diffBitmap} > ${TOLERANCE}`);
+      // Abort a run mid-way (a 1024x1024 image takes far longer than 15 ms): the call rejects at
+      // once, the worker is replaced, and the next call reloads the uploaded model in a new worker.
+      const cancel = await page.evaluate(async () => {
+        type Stylizer = { stylize(i: ImageData, o?: { signal?: AbortSignal }): Promise<{ image: ImageData }> };
+        const stylizer = (globalThis as unknown as { perceptualStylizer: Stylizer }).perceptualStylizer;
+        const big = new ImageData(1024, 1024);
+        big.data.fill(128);
+        const controller = new AbortController();
+        const running = stylizer.stylize(big, { signal: controller.signal }).then(
+          () => ({ name: 'resolved', code: '' }),
+          (error: { name: string; code?: string }) => ({ name: error.name, code: error.code ?? '' }),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 15));
+        const t0 = performance.now();
+        controller.abort();
+        const outcome = await running;
+        const abortMs = performance.now() - t0;
+        const input = document.querySelector<HTMLCanvasElement>('#input')!;
+        const t1 = performance.now();
+        const { image } = await stylizer.stylize(input.getContext('2d')!.getImageData(0, 0, input.width, input.height));
+        return { ...outcome, abortMs, restartMs: performance.now() - t1, data: Array.from(image.data) };
+      });
+      assert.equal([cancel.name, cancel.code], ['AbortError', 'E_ABORTED']);
+      assert.ok(cancel.abortMs < 50, `the aborted call rejected ${cancel.abortMs.toFixed(1)} ms after abort()`);
+      const diffReloaded = maxAbsDiff(cancel.data, expectedB);
+      assert.ok(diffReloaded <= TOLERANCE, `after an abort (model reloaded): max |browser - node| = ${diffReloaded} > ${TOLERANCE}`);
       assert.equal(errors, []);
 
       // A missing model shows an error on the page instead of hanging.
@@ -191,7 +217,7 @@ if (!existsSync(CHROMIUM)) {
       status = await settled();
       assert.is(status.state, 'error');
       assert.match(status.text, /models\/missing\.safetensors failed with HTTP 404/);
-      console.log(`e2e: max |browser - node| = ${diffA} (selected), ${diffB} (uploaded), ${diffBitmap} (ImageBitmap); ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      console.log(`e2e: max |browser - node| = ${diffA} (selected), ${diffB} (uploaded), ${diffBitmap} (ImageBitmap), ${diffReloaded} (after abort); abort rejected in ${cancel.abortMs.toFixed(1)} ms, next call with worker restart + model reload ${cancel.restartMs.toFixed(0)} ms; ${((performance.now() - started) / 1000).toFixed(1)} s`);
     } finally {
       await context?.close();
       await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));

@@ -65,7 +65,7 @@ export function foldedResizeConv3x3(x: tf.Tensor4D, kernel: tf.Tensor4D, padding
     const [b, h, w] = x.shape;
     // Output (i, j) of a 3x3 conv on the 1-padded map reads low rows i-1..i+1
     // (kernel row t <-> low row i-1+t): phase dy's taps sit at t = dy, dy+1.
-    const k3 = phaseKernels(kernel);
+    const k3 = phaseKernels(kernel, resizeTaps);
     const y =
       padding === 'same'
         ? tf.conv2d(x, k3, 1, 'same')
@@ -75,28 +75,35 @@ export function foldedResizeConv3x3(x: tf.Tensor4D, kernel: tf.Tensor4D, padding
 }
 
 /**
- * Which original taps (0..2) phase d merges into each of its 3 kernel
- * positions: the 2x2 phase kernel (w0 | w1+w2 for d = 0, w0+w1 | w2 for
- * d = 1) placed at positions d, d+1.
+ * For output phase d (0 or 1) of one axis, which original taps (0..2) sum into
+ * each of the 3 positions of the phase's 3-tap kernel over low rows i-1, i, i+1.
  */
-function mergedTaps(d: number): number[][] {
-  return d === 0 ? [[0], [1, 2], []] : [[], [0, 1], [2]];
-}
+type PhaseTaps = (d: number) => number[][];
+
+/** Resize-conv: the 2x2 phase kernel (w0 | w1+w2 for d = 0, w0+w1 | w2 for d = 1) at positions d, d+1. */
+const resizeTaps: PhaseTaps = (d) => (d === 0 ? [[0], [1, 2], []] : [[], [0, 1], [2]]);
 
 /**
- * The four phase kernels of a 3x3 kernel [3, 3, Cin, Cout], each zero-extended
- * to 3x3, concatenated along output channels: [3, 3, Cin, 4*Cout], block
- * 2*dy + dx. One matMul of a constant 0/1 tap-merging matrix [36, 9] with the
- * kernel [9, Cin*Cout] and one transpose: on 'wasm' every Slice/Split copies
- * its whole input, so a split-and-add fold costs more.
+ * Stride-2 transposed conv ('same', output 2H): out[2m] = x[m-1] w2 + x[m] w0
+ * and out[2m+1] = x[m] w1 (the adjoint of y[i] = sum_k u[2i + k] w[k]).
  */
-function phaseKernels(kernel: tf.Tensor4D): tf.Tensor4D {
+const transposeTaps: PhaseTaps = (d) => (d === 0 ? [[2], [0], []] : [[], [1], []]);
+
+/**
+ * The four phase kernels of a 3x3 kernel [3, 3, Cin, Cout], each a 3x3
+ * kernel over the low-resolution map, concatenated along output channels:
+ * [3, 3, Cin, 4*Cout], block 2*dy + dx. One matMul of a constant 0/1
+ * tap-merging matrix [36, 9] with the kernel [9, Cin*Cout] and one transpose:
+ * on 'wasm' every Slice/Split copies its whole input, so a split-and-add fold
+ * costs more.
+ */
+function phaseKernels(kernel: tf.Tensor4D, taps: PhaseTaps): tf.Tensor4D {
   const [, , cin, cout] = kernel.shape;
   const merge = new Float32Array(4 * 9 * 9);
   for (let dy = 0; dy < 2; dy++) {
     for (let dx = 0; dx < 2; dx++) {
       const block = 2 * dy + dx;
-      const [rows, cols] = [mergedTaps(dy), mergedTaps(dx)];
+      const [rows, cols] = [taps(dy), taps(dx)];
       for (let t = 0; t < 3; t++) {
         for (let u = 0; u < 3; u++) {
           for (const ky of rows[t]!) for (const kx of cols[u]!) merge[((block * 3 + t) * 3 + u) * 9 + ky * 3 + kx] = 1;
@@ -122,7 +129,11 @@ function depthToSpace2(y: tf.Tensor4D, b: number, h: number, w: number, c: numbe
  * A stride-2 transposed conv with output size exactly 2H x 2W: the adjoint of
  * a stride-2 TF-'SAME' conv (how the ml5 checkpoints upsample, FORMAT.md
  * section 3). The kernel is in TF `conv2d_transpose` layout
- * [K, K, Cout, Cin], which is also tfjs `conv2dTranspose`'s.
+ * [K, K, Cout, Cin], which is also tfjs `conv2dTranspose`'s. A 3x3 kernel is
+ * computed like the folded resize-conv: each output phase is a conv of the
+ * low-resolution map ({@link transposeTaps}), the four run as one zero-padded
+ * 3x3 conv with 4 Cout outputs (the fast 3x3 path) and are interleaved; equal
+ * to `tf.conv2dTranspose` up to float rounding. Other sizes call it directly.
  * @param x float32 NHWC [B, H, W, Cin]
  * @param kernel [K, K, Cout, Cin]
  * @returns float32 NHWC [B, 2H, 2W, Cout]; caller disposes.
@@ -131,7 +142,13 @@ export function upsampleTranspose(x: tf.Tensor4D, kernel: tf.Tensor, bias?: tf.T
   return tf.tidy(() => {
     const [b, h, w] = x.shape;
     const k = kernel as tf.Tensor4D;
-    const y = tf.conv2dTranspose(x, k, [b, 2 * h, 2 * w, k.shape[2]], 2, 'same');
+    let y: tf.Tensor4D;
+    if (k.shape[0] === 3 && k.shape[1] === 3) {
+      const hwio = tf.transpose(k, [0, 1, 3, 2]) as tf.Tensor4D; // [3, 3, Cin, Cout]
+      y = depthToSpace2(tf.conv2d(x, phaseKernels(hwio, transposeTaps), 1, 'same'), b, h, w, k.shape[2]);
+    } else {
+      y = tf.conv2dTranspose(x, k, [b, 2 * h, 2 * w, k.shape[2]], 2, 'same');
+    }
     return bias ? (tf.add(y, bias) as tf.Tensor4D) : y;
   });
 }

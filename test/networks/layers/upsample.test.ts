@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { conv2dPadded, type ConvPadding } from '../../../src/networks/layers/conv.js';
-import { foldedResizeConv3x3, upsampleResizeConv } from '../../../src/networks/layers/upsample.js';
+import { foldedResizeConv3x3, upsampleResizeConv, upsampleTranspose } from '../../../src/networks/layers/upsample.js';
 import { TEST_BACKENDS, useBackend } from '../../helpers/backends.js';
 import { conv2dRef, lcgValues, maxRelativeError } from '../layers-reference.js';
 
@@ -204,6 +204,48 @@ for (const backend of TEST_BACKENDS) {
     for (let i = 0; i < 3; i++) step();
     assert.is(tf.memory().numTensors, before);
     tf.dispose([x, kernel, bias]);
+  });
+
+  test(`${backend}: folded transposed conv equals tf.conv2dTranspose (values and gradients), plain-loop check`, async () => {
+    await useBackend(backend);
+    for (const [i, c] of CASES.entries()) {
+      const [b, h, w, cin] = c.shape;
+      const x = tf.tensor4d(lcgValues(b * h * w * cin, 200 + i, -2, 2), c.shape);
+      const kernel = tf.tensor4d(lcgValues(9 * c.cout * cin, 210 + i), [3, 3, c.cout, cin]); // [K, K, Cout, Cin]
+      const bias = tf.tensor1d(lcgValues(c.cout, 220 + i));
+      const r = readout(c, 230 + i);
+      const reference = (xx: tf.Tensor, kk: tf.Tensor, bb: tf.Tensor): tf.Tensor =>
+        tf.add(tf.conv2dTranspose(xx as tf.Tensor4D, kk as tf.Tensor4D, [b, 2 * h, 2 * w, c.cout], 2, 'same'), bb);
+      const want = reference(x, kernel, bias);
+      const got = upsampleTranspose(x, kernel, bias);
+      assert.ok(maxRelativeError(got.dataSync(), want.dataSync()) < 1e-5, `${backend} values ${JSON.stringify(c)}`);
+      // Plain loop of the definition: out[2i + ky, 2j + kx] += x[i, j] w[ky, kx] (TF 'SAME': no offset), cropped to 2H x 2W.
+      const xs = x.dataSync();
+      const ks = kernel.dataSync();
+      const loop = new Float64Array(b * 4 * h * w * c.cout);
+      for (let n = 0; n < b; n++)
+        for (let yy = 0; yy < h; yy++)
+          for (let xx = 0; xx < w; xx++)
+            for (let ky = 0; ky < 3; ky++)
+              for (let kx = 0; kx < 3; kx++) {
+                const [oy, ox] = [2 * yy + ky, 2 * xx + kx];
+                if (oy >= 2 * h || ox >= 2 * w) continue;
+                for (let co = 0; co < c.cout; co++) {
+                  let sum = 0;
+                  for (let ci = 0; ci < cin; ci++) sum += xs[((n * h + yy) * w + xx) * cin + ci]! * ks[((ky * 3 + kx) * c.cout + co) * cin + ci]!;
+                  loop[((n * 2 * h + oy) * 2 * w + ox) * c.cout + co] += sum;
+                }
+              }
+      const noBias = upsampleTranspose(x, kernel);
+      assert.ok(maxRelativeError(noBias.dataSync(), loop) < 1e-5, `${backend} plain loop ${JSON.stringify(c)}`);
+      const loss = (f: (a: tf.Tensor, k: tf.Tensor, bb: tf.Tensor) => tf.Tensor) => (a: tf.Tensor, k: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(f(a, k, bb), r));
+      const gWant = tf.grads(loss(reference))([x, kernel, bias]);
+      const gGot = tf.grads(loss((a, k, bb) => upsampleTranspose(a as tf.Tensor4D, k, bb)))([x, kernel, bias]);
+      for (let g = 0; g < 3; g++) {
+        assert.ok(maxRelativeError(gGot[g]!.dataSync(), gWant[g]!.dataSync()) < 1e-5, `${backend} gradient ${g} ${JSON.stringify(c)}`);
+      }
+      tf.dispose([x, kernel, bias, r, want, got, noBias, ...gWant, ...gGot]);
+    }
   });
 }
 
