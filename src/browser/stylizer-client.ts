@@ -8,12 +8,14 @@
  * Node pool (src/serve/pool.node.ts). The network run in the worker is
  * synchronous WASM that cannot be interrupted, so cancelling a running job
  * terminates its worker; the next call starts a fresh one, re-runs `init`
- * with the same options and reloads the current model first.
+ * with the same options and reloads the current model first. A worker that
+ * crashes (an uncaught error event) is replaced the same way and its job
+ * retried once; a second crash rejects with E_WORKER_CRASHED.
  */
 import * as Comlink from 'comlink';
 import { abortError, optionRangeError, optionTypeError, type ErrorCode } from '../errors.js';
 import type { Runtime } from '../runtime/select-backend.js';
-import { jobAbortedError, jobTimeoutError } from '../serve/pool-errors.js';
+import { jobAbortedError, jobTimeoutError, workerCrashedError } from '../serve/pool-errors.js';
 import type { ModelInfo, StylizeOptions, StylizeResult, StylizerWorkerApi, WorkerInfo, WorkerInitOptions } from './protocol.js';
 
 /**
@@ -98,6 +100,8 @@ type ModelSource = { readonly url: string; readonly name: string } | { readonly 
 interface Session {
   readonly worker: StylizerWorkerEndpoint;
   readonly remote: Comlink.Remote<StylizerWorkerApi>;
+  /** Resolves when the worker reports an uncaught error (a WASM abort, out of memory): it is no longer usable. */
+  readonly crashed: Promise<{ crash: Error }>;
 }
 
 interface Job {
@@ -183,7 +187,10 @@ export async function createBrowserStylizer(options: BrowserStylizerOptions): Pr
     spawning ??= (async () => {
       const worker = startWorker();
       const remote = Comlink.wrap<StylizerWorkerApi>(worker);
-      const fresh: Session = { worker, remote };
+      const crashed = new Promise<{ crash: Error }>((resolve) =>
+        worker.addEventListener('error', (event) => resolve({ crash: new Error((event as ErrorEvent).message || 'the worker raised an uncaught error') })),
+      );
+      const fresh: Session = { worker, remote, crashed };
       try {
         runtime = await remote.init(initOptions);
         if (model !== undefined) await remote.loadModel(modelPayload(model), model.name);
@@ -237,12 +244,21 @@ export async function createBrowserStylizer(options: BrowserStylizerOptions): Pr
         },
         async run() {
           try {
-            // A job cancelled while a worker starts lets it finish starting: the next job needs it.
-            const ready = await Promise.race([ensureSession(), cancelled]);
-            if (ready === undefined || settled) return;
-            inFlight = ready;
-            const value = await Promise.race([work(ready.remote).then((result) => ({ result })), cancelled]);
-            if (value !== undefined && settle()) resolve(value.result);
+            // A worker that crashes mid-job is replaced and the job retried once, as in the Node pool.
+            for (let attempt = 0; attempt < 2; attempt++) {
+              // A job cancelled while a worker starts lets it finish starting: the next job needs it.
+              const ready = await Promise.race([ensureSession(), cancelled]);
+              if (ready === undefined || settled) return;
+              inFlight = ready;
+              const value = await Promise.race([work(ready.remote).then((result) => ({ result })), ready.crashed, cancelled]);
+              if (value === undefined) return;
+              if ('result' in value) {
+                if (settle()) resolve(value.result);
+                return;
+              }
+              stop(ready);
+              if (attempt === 1 && settle()) reject(workerCrashedError('a stylize call in the browser worker', value.crash));
+            }
           } catch (error) {
             if (settle()) reject(error);
           } finally {

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BACKEND_ENV_VAR, BACKEND_ORDER, type BackendName, type Purpose, WASM_PATH_ENV_VAR } from './backends.js';
 import { CANDIDATES, type CandidateOptions, cudaGpuVisible, packageVersionOf, WASM_BINARIES, wasmBinaryDirectory, wasmBinaryPath } from './candidates.node.js';
 import { type BackendAttempt, currentRuntime, planBackend, type Runtime } from './select-backend.js';
+import { describeSimdKernels } from './kernels/simd-kernels.js';
 import { wasmSimdSupported, wasmSupported, wasmThreadsSupported } from './wasm-features.js';
 
 /** What `selectBackend` would pick for one purpose. */
@@ -47,6 +48,8 @@ export interface EnvironmentInfo {
     /** The binary that would load (SIMD or plain) and whether it exists (null for a URL). */
     readonly binary: { readonly path: string; readonly exists: boolean | null } | null;
     readonly binaries: Readonly<Record<string, { readonly path: string; readonly exists: boolean }>>;
+    /** perceptual's own SIMD kernels (wasm/README.md): embedded binary, whether this engine compiles it, state here. */
+    readonly kernels: ReturnType<typeof describeSimdKernels>;
   };
   readonly cuda: { readonly gpuVisible: boolean; readonly devices: number; readonly cudaVisibleDevices: string | null };
   /** The environment variables perceptual reads (null when unset). */
@@ -142,6 +145,7 @@ export async function describeEnvironment(options: DescribeEnvironmentOptions = 
       binaryDirectory,
       binary,
       binaries,
+      kernels: describeSimdKernels(),
     },
     cuda: { gpuVisible: cudaGpuVisible(env), devices: countNvidiaDevices(), cudaVisibleDevices: env.CUDA_VISIBLE_DEVICES ?? null },
     env: { [BACKEND_ENV_VAR]: env[BACKEND_ENV_VAR] ?? null, [WASM_PATH_ENV_VAR]: env[WASM_PATH_ENV_VAR] ?? null },
@@ -174,6 +178,10 @@ export function formatEnvironment(info: EnvironmentInfo): string {
       `threads ${w.threadsSupported ? 'supported' : 'unsupported'} by the engine, ${w.threadsUsed} used per worker (cores via worker pools)`,
   );
   lines.push(`wasm binary: ${w.binary === null ? 'unknown' : `${w.binary.path}${w.binary.exists === false ? ' (MISSING)' : ''}`}`);
+  lines.push(
+    `perceptual SIMD kernels: ${w.kernels.bytes} bytes, sha256 ${w.kernels.sha256.slice(0, 12)}, ` +
+      `${w.kernels.compiles ? 'this engine compiles them' : 'this engine CANNOT compile them (stock kernels run instead)'}; ${w.kernels.status}`,
+  );
   lines.push(`CUDA GPU: ${info.cuda.gpuVisible ? `visible (${info.cuda.devices} device${info.cuda.devices === 1 ? '' : 's'})` : 'not visible'}` +
     (info.cuda.cudaVisibleDevices !== null ? `, CUDA_VISIBLE_DEVICES=${info.cuda.cudaVisibleDevices}` : ''));
   for (const [name, value] of Object.entries(info.env)) lines.push(`${name}: ${value ?? '(unset)'}`);

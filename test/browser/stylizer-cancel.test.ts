@@ -33,6 +33,8 @@ type Call = ['init', WorkerInitOptions | undefined] | ['loadModel', string | num
 interface FakeWorker {
   readonly calls: Call[];
   terminated: boolean;
+  /** Fires the endpoint's 'error' event, as a Worker does on an uncaught error (a WASM abort). */
+  crash(message: string): void;
 }
 
 /** A worker factory and the log of every worker it started. */
@@ -41,7 +43,11 @@ function fakeWorkers(): { createWorker: () => StylizerWorkerEndpoint; workers: F
   const waiters = new Map<number, (worker: FakeWorker) => void>();
   const createWorker = (): StylizerWorkerEndpoint => {
     const { port1, port2 } = new MessageChannel();
-    const fake: FakeWorker = { calls: [], terminated: false };
+    const fake: FakeWorker = {
+      calls: [],
+      terminated: false,
+      crash: (message) => port2.dispatchEvent(Object.assign(new Event('error'), { message })),
+    };
     workers.push(fake);
     const api: StylizerWorkerApi = {
       async init(options) {
@@ -266,6 +272,41 @@ test('terminate() rejects running and queued calls, stops the worker, and later 
   }
   assert.is(workers.length, 1);
   assert.ok(workers[0]!.terminated);
+});
+
+test('a worker that crashes mid-job is replaced and the job retried once; a second crash rejects E_WORKER_CRASHED', async () => {
+  const { stylizer, workers, started } = await setup();
+  await stylizer.loadModel(MODEL_URL, 'style');
+  // First crash: the job reruns on a fresh worker (init + model reload) and succeeds.
+  const once = stylizer.stylize(image(HANG));
+  const first = await started(HANG);
+  const second = started(HANG);
+  first.crash('RuntimeError: Aborted(OOM)');
+  (await second).crash('RuntimeError: Aborted(OOM)');
+  const error = (await within(once, 500)) as Error & { code?: string };
+  assert.instance(error, Error);
+  assert.is(error.code, 'E_WORKER_CRASHED');
+  assert.match(error.message, /Aborted\(OOM\)/);
+  assert.equal(workers.map((w) => w.terminated), [true, true]);
+  assert.equal(workers[1]!.calls.slice(0, 2), [INIT, ['loadModel', MODEL_URL, 'style']]);
+  // The stylizer keeps serving on a third worker.
+  const { image: out } = await stylizer.stylize(image(7));
+  assert.is(out.data[0], 8);
+  assert.is(workers.length, 3);
+  stylizer.terminate();
+});
+
+test('after one crash the same job is resent to a fresh worker (init, model reload, stylize)', async () => {
+  const { stylizer, workers, started } = await setup();
+  await stylizer.loadModel(MODEL_URL, 'style');
+  const pending = stylizer.stylize(image(HANG));
+  (await started(HANG)).crash('boom');
+  // A HANG job never answers, so check that the retry reached worker 2 and is still cancellable.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(workers[1]!.calls.map((c) => c[0]), ['init', 'loadModel', 'stylize']);
+  assert.ok(workers[0]!.terminated);
+  stylizer.terminate();
+  assert.is(((await within(pending, 100)) as Error & { code?: string }).code, 'E_ABORTED');
 });
 
 test('bad options are rejected with E_OPTIONS', async () => {

@@ -1,4 +1,5 @@
 /** describeEnvironment / formatEnvironment: facts without activating a backend. */
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { suite } from 'uvu';
@@ -27,6 +28,11 @@ test('a plain JSON-serialisable object with the machine facts', async () => {
   assert.is(info.wasm.threadsUsed, 1);
   assert.is(info.wasm.simd, wasmSimdSupported());
   assert.is(info.wasm.threadsSupported, wasmThreadsSupported());
+  // The embedded SIMD kernels: the committed binary's digest, and they compile wherever SIMD does.
+  const manifest = JSON.parse(readFileSync(new URL('../../wasm/MANIFEST.json', import.meta.url), 'utf8')) as { sha256: string; bytes: number };
+  assert.is(info.wasm.kernels.sha256, manifest.sha256);
+  assert.is(info.wasm.kernels.bytes, manifest.bytes);
+  assert.is(info.wasm.kernels.compiles, wasmSimdSupported());
   assert.equal(info.env, { PERCEPTUAL_BACKEND: null, PERCEPTUAL_WASM_PATH: null });
 });
 
@@ -61,6 +67,7 @@ test('formatEnvironment: one line per fact, each backend and each purpose', asyn
   assert.match(text, /^train: wasm \(forced by PERCEPTUAL_BACKEND for train\)$/m);
   assert.match(text, /^infer: wasm /m);
   assert.match(text, /^wasm binary: .*tfjs-backend-wasm(-simd)?\.wasm$/m);
+  assert.match(text, /^perceptual SIMD kernels: \d+ bytes, sha256 [0-9a-f]{12}, this engine compiles them; /m);
   assert.match(text, /^PERCEPTUAL_BACKEND: wasm$/m);
 });
 

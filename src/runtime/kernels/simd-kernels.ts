@@ -12,7 +12,7 @@
  * page's main thread refuses modules over 4 KB. Where it fails, callers fall
  * back to the stock kernels and {@link simdKernelsStatus} says why.
  */
-import { SIMD_KERNELS_WASM_BASE64 } from './simd-kernels-binary.generated.js';
+import { SIMD_KERNELS_SHA256, SIMD_KERNELS_WASM_BASE64 } from './simd-kernels-binary.generated.js';
 
 /** The exports of perceptual-kernels.wasm; every pointer is a byte offset into tfjs's heap. */
 export interface SimdKernelExports {
@@ -81,6 +81,12 @@ export function simdKernelsFor(backend: object): SimdKernelExports | undefined {
     lastFailure = error instanceof Error ? error.message : String(error);
     return undefined;
   }
+}
+
+/** What `perceptual doctor` reports about the kernels: whether this engine can compile them, and their state here. */
+export function describeSimdKernels(): { readonly sha256: string; readonly bytes: number; readonly compiles: boolean; readonly status: string } {
+  const bytes = decodeBase64(SIMD_KERNELS_WASM_BASE64);
+  return { sha256: SIMD_KERNELS_SHA256, bytes: bytes.length, compiles: WebAssembly.validate(bytes), status: simdKernelsStatus() };
 }
 
 /** 'ready', 'not loaded yet', or why perceptual's SIMD kernels are not in use (stock kernels run instead). */
