@@ -13,6 +13,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SIMD_KERNELS_WASM_BASE64 } from '../../src/runtime/kernels/simd-kernels-binary.generated.js';
 import { simdKernelsStatus } from '../../src/runtime/kernels/simd-kernels.js';
+import { conv2DPath } from '../../src/runtime/kernels/conv2d-simd.js';
 import { stockKernel } from '../../src/runtime/kernels/register-kernels.js';
 import { useBackend } from '../helpers/backends.js';
 import { conv2dReference, padsFor, relativeError, seeded, type PadSpec, type Shape4 } from './conv-reference.js';
@@ -21,6 +22,9 @@ const repo = new URL('../../', import.meta.url);
 
 function check(xs: Shape4, cout: number, pad: PadSpec, seed: number, k = 3): void {
   const ws: Shape4 = [k, k, xs[3], cout];
+  const tfPadInfo = typeof pad === 'object' ? [[0, 0], [pad.top, pad.bottom], [pad.left, pad.right], [0, 0]] : pad;
+  const path = conv2DPath(tf.backend_util.computeConv2DInfo(xs, ws, 1, 1, tfPadInfo as 'same'), 'float32');
+  assert.is(path, cout === 3 ? 'rgb-output' : 'winograd', `the case ${JSON.stringify({ xs, cout, pad })} must exercise perceptual's kernel`);
   const x = seeded(xs.reduce((a, b) => a * b), seed);
   const w = seeded(ws.reduce((a, b) => a * b), seed + 1);
   const pads = padsFor(pad, xs[1], xs[2], k, k, 1);
@@ -35,20 +39,20 @@ function check(xs: Shape4, cout: number, pad: PadSpec, seed: number, k = 3): voi
 
 test('the SIMD kernels load on wasm', async () => {
   await useBackend('wasm');
-  tf.tidy(() => tf.conv2d(tf.ones([1, 4, 4, 4]) as tf.Tensor4D, tf.ones([3, 3, 4, 8]) as tf.Tensor4D, 1, 'same').dataSync());
+  tf.tidy(() => tf.conv2d(tf.ones([1, 16, 16, 4]) as tf.Tensor4D, tf.ones([3, 3, 4, 8]) as tf.Tensor4D, 1, 'same').dataSync());
   assert.is(simdKernelsStatus(), 'ready');
 });
 
 test('Winograd conv equals a float64 direct convolution', async () => {
   await useBackend('wasm');
-  check([1, 8, 8, 4], 8, 'same', 1);
-  check([1, 7, 9, 8], 16, 'same', 2); // odd sizes: partial tiles on both edges
-  check([2, 10, 11, 4], 8, 'valid', 3);
-  check([1, 5, 6, 12], 24, { top: 2, bottom: 0, left: 1, right: 3 }, 4); // asymmetric, wider than the kernel
-  check([1, 3, 3, 4], 8, 'valid', 5); // a single output pixel
+  check([1, 16, 16, 4], 8, 'same', 1);
+  check([1, 17, 19, 8], 16, 'same', 2); // odd sizes: partial tiles on both edges
+  check([2, 14, 15, 4], 8, 'valid', 3);
+  check([1, 15, 18, 12], 24, { top: 2, bottom: 0, left: 1, right: 3 }, 4); // asymmetric, wider than the kernel
+  check([1, 18, 18, 4], 8, 'valid', 5); // 16x16 outputs: the smallest map that takes the Winograd path
   check([1, 30, 30, 16], 16, 'same', 6); // 64 tiles: several blocks
   check([1, 26, 22, 8], 16, 'same', 8); // 7 x 6 tiles: blocks end mid-row, the last one partial, partial edge tiles
-  check([1, 2, 2, 4], 8, 'same', 7); // every tile a border tile
+  check([1, 5, 70, 4], 8, 'same', 7); // 5 rows: every tile touches the top or bottom border
 });
 
 test('RGB-output conv (3 output channels) equals a float64 direct convolution', async () => {
@@ -69,6 +73,7 @@ test('shapes outside the Winograd domain give the stock kernel result exactly', 
     [[1, 9, 9, 4], [3, 3, 4, 6], 1, 'same'], // O % 8 != 0 and not 3
     [[1, 9, 9, 6], [9, 9, 6, 3], 1, 'same'], // 3 outputs but C % 4 != 0
     [[1, 9, 9, 4], [3, 3, 4, 8], 2, 'same'], // stride 2
+    [[1, 15, 15, 8], [3, 3, 8, 8], 1, 'same'], // 225 output pixels: below WINOGRAD_MIN_PIXELS
     [[1, 9, 9, 4], [5, 5, 4, 8], 1, 'valid'], // 5x5
   ];
   for (const [xs, ws, stride, pad] of cases) {
@@ -84,7 +89,7 @@ test('shapes outside the Winograd domain give the stock kernel result exactly', 
 
 test('repeated Winograd convs leave no tensors or heap blocks behind', async () => {
   await useBackend('wasm');
-  const x = tf.randomNormal([1, 12, 12, 8]) as tf.Tensor4D;
+  const x = tf.randomNormal([1, 16, 16, 8]) as tf.Tensor4D;
   const w = tf.randomNormal([3, 3, 8, 16]) as tf.Tensor4D;
   tf.dispose(tf.conv2d(x, w, 1, 'same'));
   const tensors = tf.memory().numTensors;
