@@ -1,9 +1,11 @@
 /**
  * @file Single-image inference latency of the style network against
  * onnxruntime, on exactly the same network and weights: perceptual on
- * tfjs-wasm (SIMD, 1 thread, in-process) and tfjs-backend-cpu, against the
- * network exported by src/export/onnx-export.ts run in onnxruntime-web (WASM,
- * 1 and 2 threads) and onnxruntime-node (native CPU, 1 and 2 threads).
+ * tfjs-wasm (SIMD, 1 thread, in-process), one image across 2 workers by row
+ * bands (`bands-2`, src/serve/band-runner.node.ts) and tfjs-backend-cpu,
+ * against the network exported by src/export/onnx-export.ts run in
+ * onnxruntime-web (WASM, 1 and 2 threads) and onnxruntime-node (native CPU, 1
+ * and 2 threads).
  *
  * Each (peer, upsampling mode, size) runs in its own child process, so peak
  * RSS (process.resourceUsage().maxRSS) is that peer's alone and onnxruntime-web
@@ -12,11 +14,12 @@
  * (from the arch; transposed convs count only their useful MACs).
  *
  * Run: node --import tsx bench/infer.bench.ts [--sizes 256,512] [--runs 3] [--upsample resize,transpose]
- *        [--peers tfjs-wasm,ort-web-1,ort-web-2,ort-node-1,ort-node-2,tfjs-cpu] [--cpu-max 256] [--cpu-runs 1] [--out bench/RESULTS-infer-peers.md]
+ *        [--peers tfjs-wasm,bands-2,ort-web-1,ort-web-2,ort-node-1,ort-node-2,tfjs-cpu] [--cpu-max 256] [--cpu-runs 1] [--out bench/RESULTS-infer-peers.md]
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { cpus, platform, release } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, platform, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { exportOnnx } from '../src/export/onnx-export.js';
@@ -25,10 +28,12 @@ import { initParams } from '../src/networks/init.js';
 import { transform } from '../src/networks/transform.js';
 import { Random } from '../src/random.js';
 import { selectBackend } from '../src/runtime/index.js';
+import { createBandRunner } from '../src/serve/band-runner.node.js';
+import { saveModel } from '../src/weights/model-file.js';
 import type { StyleArch } from '../src/types.js';
 import { argument, median } from './bench-args.js';
 
-const PEERS = ['tfjs-wasm', 'ort-web-1', 'ort-web-2', 'ort-node-1', 'ort-node-2', 'tfjs-cpu'] as const;
+const PEERS = ['tfjs-wasm', 'bands-2', 'ort-web-1', 'ort-web-2', 'ort-node-1', 'ort-node-2', 'tfjs-cpu'] as const;
 type Peer = (typeof PEERS)[number];
 
 interface ChildResult {
@@ -77,6 +82,26 @@ async function child(peer: Peer, upsample: 'resize' | 'transpose', size: number,
       if (r > 0) times.push(performance.now() - start);
       outputMean = meanOf(values);
       out.dispose();
+    }
+  } else if (peer.startsWith('bands-')) {
+    // One image on N cores: perceptual's row-band runner (src/serve/band-runner.node.ts). Its input is
+    // 8-bit RGB, so "out mean" differs from the float-input peers in the 4th decimal.
+    await selectBackend({ backend: 'cpu' }); // only to write the initialised weights
+    const dir = mkdtempSync(join(tmpdir(), 'perceptual-bench-bands-'));
+    const path = join(dir, 'style.safetensors');
+    await saveModel(path, { arch, params: initParams(arch, 0), provenance: {} });
+    const image = { data: Uint8Array.from(data, (v) => Math.round(v * 255)), width: size, height: size };
+    const runner = await createBandRunner({ model: path, workers: Number(peer.slice('bands-'.length)) });
+    try {
+      for (let r = 0; r <= runs; r++) {
+        const start = performance.now();
+        const out = await runner.run(image);
+        if (r > 0) times.push(performance.now() - start);
+        outputMean = meanOf(out.data) / 255;
+      }
+    } finally {
+      await runner.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   } else {
     await selectBackend({ backend: 'cpu' }); // only to read the initialised weights

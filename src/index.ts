@@ -55,6 +55,7 @@ export { evaluateStyle } from './eval/eval-style.js';
 export { inferImage } from './infer/infer-image.js';
 export { planTiles } from './infer/tile-plan.js';
 export { createPool } from './serve/pool.node.js';
+export { createBandRunner } from './serve/band-runner.node.js';
 export { createInProcessPool } from './serve/in-process-pool.js';
 export { createHandler, createService } from './serve/handler.js';
 export { serveNode } from './serve/node-adapter.js';

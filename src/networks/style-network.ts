@@ -77,18 +77,23 @@ export function styleParamSpecs(arch: StyleArch): ParamSpec[] {
  */
 export function styleSteps(arch: StyleArch, params: Params, normStats?: NormStatsContext): NetworkStep[] {
   const padding: ConvPadding = arch.variant === 'ml5' ? 'same' : 'reflect';
+  // A banded run (one image across workers, src/serve/band-runner.node.ts): convs take rows from neighbours.
+  const band = normStats?.mode === 'bands' ? normStats.band : undefined;
   const eps = STYLE_IN_EPSILON[arch.variant];
   const p = (name: string): tf.Tensor => param(params, name);
   const norm = (x: Tensor4D, prefix: string, relu = false): Tensor4D =>
     contextInstanceNorm(x, p(`${prefix}.gamma`), p(`${prefix}.beta`), eps, prefix, normStats, relu);
   const convNormRelu = (name: string, stride: 1 | 2): NetworkStep => ({
     name,
-    run: (x) => norm(conv2dPadded(x, p(`${name}.kernel`), stride, padding), `${name}.norm`, true),
+    run: (x) => norm(conv2dPadded(x, p(`${name}.kernel`), stride, padding, undefined, band), `${name}.norm`, true),
   });
   const up = (name: string): NetworkStep => ({
     name,
     run: (x) => {
-      const y = arch.upsample === 'transpose' ? upsampleTranspose(x, p(`${name}.kernel`)) : upsampleResizeConv(x, p(`${name}.kernel`), padding);
+      const y =
+        arch.upsample === 'transpose'
+          ? upsampleTranspose(x, p(`${name}.kernel`), undefined, band)
+          : upsampleResizeConv(x, p(`${name}.kernel`), padding, undefined, band);
       return norm(y, `${name}.norm`, true);
     },
   });
@@ -102,8 +107,8 @@ export function styleSteps(arch: StyleArch, params: Params, normStats?: NormStat
       name: r,
       // conv-IN-ReLU-conv-IN plus the input, no ReLU after the sum (SPEC section 4).
       run: (x) => {
-        const t = norm(conv2dPadded(x, p(`${r}.conv1.kernel`), 1, padding), `${r}.norm1`, true);
-        return tf.add(x, norm(conv2dPadded(t, p(`${r}.conv2.kernel`), 1, padding), `${r}.norm2`));
+        const t = norm(conv2dPadded(x, p(`${r}.conv1.kernel`), 1, padding, undefined, band), `${r}.norm1`, true);
+        return tf.add(x, norm(conv2dPadded(t, p(`${r}.conv2.kernel`), 1, padding, undefined, band), `${r}.norm2`));
       },
     });
   }
@@ -112,8 +117,8 @@ export function styleSteps(arch: StyleArch, params: Params, normStats?: NormStat
     name: 'out',
     run: (x) =>
       arch.variant === 'ml5'
-        ? norm(conv2dPadded(x, p('out.kernel'), 1, padding), 'out.norm')
-        : conv2dPadded(x, p('out.kernel'), 1, padding, p('out.bias')),
+        ? norm(conv2dPadded(x, p('out.kernel'), 1, padding, undefined, band), 'out.norm')
+        : conv2dPadded(x, p('out.kernel'), 1, padding, p('out.bias'), band),
   });
   steps.push({
     name: 'output',

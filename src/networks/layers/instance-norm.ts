@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { INSTANCE_NORM_KERNEL, instanceNormKernelUsable } from '../../runtime/kernels/instance-norm.js';
+import type { RowBand } from './row-band.js';
 
 /** Per-channel mean and biased variance of one instance-norm layer, batch of one: `C` values each. */
 export interface LayerNormStatistics {
@@ -33,6 +34,8 @@ export interface LayerNormSums {
  * How a style network's instance norms get their statistics (every mode is for
  * inference: no gradients, the fused kernel where the backend has one):
  * - `own`: from the input itself, as without a context;
+ * - `bands`: from the whole image when each worker holds a band of its rows
+ *   (src/networks/layers/row-band.ts): sums over every band (batch of one);
  * - `record`: from the input itself (as usual), and copied into `recorded` (batch of one);
  * - `apply`: from `statistics` instead of the input (tiles of one image share them);
  * - `accumulate`: normalise with `statistics`, and add to `sums` the moments of
@@ -43,6 +46,7 @@ export interface LayerNormSums {
  */
 export type NormStatsContext =
   | { readonly mode: 'own' }
+  | { readonly mode: 'bands'; readonly band: RowBand }
   | { readonly mode: 'record'; readonly recorded: Record<string, LayerNormStatistics> }
   | { readonly mode: 'apply'; readonly statistics: NormStatistics }
   | {
@@ -142,6 +146,7 @@ export function contextInstanceNorm(
     });
   }
   if (context.mode === 'own') return inferenceNorm(x, gamma, beta, epsilon, relu);
+  if (context.mode === 'bands') return bandNorm(x, gamma, beta, epsilon, relu, context.band);
   const channels = x.shape[3];
   if (context.mode === 'record') {
     return tf.tidy(() => {
@@ -159,6 +164,27 @@ export function contextInstanceNorm(
   return tf.tidy(() => {
     if (context.mode === 'accumulate') accumulateSums(x, name, given.mean, context);
     return inferenceNorm(x, gamma, beta, epsilon, relu, { mean: tf.tensor1d(given.mean), variance: tf.tensor1d(given.variance) });
+  });
+}
+
+/**
+ * Instance norm of one band's rows with the whole image's statistics: the
+ * mean from every band's sums, then the variance about it (two passes, as
+ * tf.moments), the sums in float64 across bands.
+ */
+function bandNorm(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number, relu: boolean, band: RowBand): tf.Tensor4D {
+  const [b, h, w, c] = x.shape;
+  if (b !== 1) throw new RangeError(`instanceNorm: row bands hold one image (batch ${b})`);
+  return tf.tidy(() => {
+    const local = new Float64Array(c + 1);
+    local.set(tf.sum(x, [0, 1, 2]).dataSync());
+    local[c] = h * w;
+    const sums = band.sumAll(local);
+    const count = sums[c]!;
+    const mean = tf.tensor1d(Float32Array.from(sums.subarray(0, c), (v) => v / count));
+    const squares = new Float64Array(tf.sum(tf.square(tf.sub(x, mean)), [0, 1, 2]).dataSync());
+    const variance = tf.tensor1d(Float32Array.from(band.sumAll(squares), (v) => v / count));
+    return inferenceNorm(x, gamma, beta, epsilon, relu, { mean, variance });
   });
 }
 

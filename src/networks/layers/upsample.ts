@@ -22,6 +22,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2dPadded, type ConvPadding } from './conv.js';
+import { padRowsAndCols, type RowBand } from './row-band.js';
 
 /**
  * Nearest-neighbour 2x resize (each pixel becomes a 2x2 block), then a
@@ -35,16 +36,16 @@ import { conv2dPadded, type ConvPadding } from './conv.js';
  * @param bias optional [Cout]
  * @returns float32 NHWC [B, 2H, 2W, Cout]; caller disposes.
  */
-export function upsampleResizeConv(x: tf.Tensor4D, kernel: tf.Tensor, padding: ConvPadding, bias?: tf.Tensor): tf.Tensor4D {
+export function upsampleResizeConv(x: tf.Tensor4D, kernel: tf.Tensor, padding: ConvPadding, bias?: tf.Tensor, band?: RowBand): tf.Tensor4D {
   return tf.tidy(() => {
     const [, h, w] = x.shape;
     if (kernel.rank === 4 && kernel.shape[0] === 3 && kernel.shape[1] === 3) {
-      const y = foldedResizeConv3x3(x, kernel as tf.Tensor4D, padding);
+      const y = foldedResizeConv3x3(x, kernel as tf.Tensor4D, padding, band);
       return bias ? (tf.add(y, bias) as tf.Tensor4D) : y;
     }
     // alignCorners/halfPixelCenters false: source index floor(i / 2), an exact 2x2 replication.
     const big = tf.image.resizeNearestNeighbor(x, [2 * h, 2 * w], false, false);
-    return conv2dPadded(big, kernel, 1, padding, bias);
+    return conv2dPadded(big, kernel, 1, padding, bias, band);
   });
 }
 
@@ -60,16 +61,20 @@ export function upsampleResizeConv(x: tf.Tensor4D, kernel: tf.Tensor, padding: C
  * @param kernel float32 HWIO [3, 3, Cin, Cout]
  * @returns float32 NHWC [B, 2H, 2W, Cout]; caller disposes.
  */
-export function foldedResizeConv3x3(x: tf.Tensor4D, kernel: tf.Tensor4D, padding: ConvPadding): tf.Tensor4D {
+export function foldedResizeConv3x3(x: tf.Tensor4D, kernel: tf.Tensor4D, padding: ConvPadding, band?: RowBand): tf.Tensor4D {
   return tf.tidy(() => {
     const [b, h, w] = x.shape;
     // Output (i, j) of a 3x3 conv on the 1-padded map reads low rows i-1..i+1
     // (kernel row t <-> low row i-1+t): phase dy's taps sit at t = dy, dy+1.
     const k3 = phaseKernels(kernel, resizeTaps);
-    const y =
-      padding === 'same'
-        ? tf.conv2d(x, k3, 1, 'same')
-        : tf.conv2d(tf.mirrorPad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], 'symmetric'), k3, 1, 'valid'); // [B, H, W, 4*Cout]
+    let y: tf.Tensor4D; // [B, H, W, 4*Cout]
+    if (band) {
+      const same = padding === 'same';
+      const cols = (t: tf.Tensor4D): tf.Tensor4D => (same ? tf.pad(t, [[0, 0], [0, 0], [1, 1], [0, 0]]) : tf.mirrorPad(t, [[0, 0], [0, 0], [1, 1], [0, 0]], 'symmetric'));
+      y = tf.conv2d(padRowsAndCols(x, 1, 1, same ? 'zero' : 'symmetric', band, cols), k3, 1, 'valid');
+    } else {
+      y = padding === 'same' ? tf.conv2d(x, k3, 1, 'same') : tf.conv2d(tf.mirrorPad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], 'symmetric'), k3, 1, 'valid');
+    }
     return depthToSpace2(y, b, h, w, kernel.shape[3]);
   });
 }
@@ -138,14 +143,20 @@ function depthToSpace2(y: tf.Tensor4D, b: number, h: number, w: number, c: numbe
  * @param kernel [K, K, Cout, Cin]
  * @returns float32 NHWC [B, 2H, 2W, Cout]; caller disposes.
  */
-export function upsampleTranspose(x: tf.Tensor4D, kernel: tf.Tensor, bias?: tf.Tensor): tf.Tensor4D {
+export function upsampleTranspose(x: tf.Tensor4D, kernel: tf.Tensor, bias?: tf.Tensor, band?: RowBand): tf.Tensor4D {
   return tf.tidy(() => {
     const [b, h, w] = x.shape;
     const k = kernel as tf.Tensor4D;
     let y: tf.Tensor4D;
     if (k.shape[0] === 3 && k.shape[1] === 3) {
       const hwio = tf.transpose(k, [0, 1, 3, 2]) as tf.Tensor4D; // [3, 3, Cin, Cout]
-      y = depthToSpace2(tf.conv2d(x, phaseKernels(hwio, transposeTaps), 1, 'same'), b, h, w, k.shape[2]);
+      const k3 = phaseKernels(hwio, transposeTaps);
+      const phases = band
+        ? tf.conv2d(padRowsAndCols(x, 1, 1, 'zero', band, (t) => tf.pad(t, [[0, 0], [0, 0], [1, 1], [0, 0]])), k3, 1, 'valid')
+        : tf.conv2d(x, k3, 1, 'same');
+      y = depthToSpace2(phases, b, h, w, k.shape[2]);
+    } else if (band) {
+      throw new RangeError(`upsampleTranspose: row bands need a 3x3 kernel (got ${k.shape[0]}x${k.shape[1]})`);
     } else {
       y = tf.conv2dTranspose(x, k, [b, 2 * h, 2 * w, k.shape[2]], 2, 'same');
     }

@@ -1,0 +1,137 @@
+/**
+ * @file One image on several cores: a fixed group of worker threads that run
+ * the style network together, each on a band of rows of every layer
+ * (src/networks/layers/row-band.ts), trading only the rows next to each band
+ * boundary and the instance-norm sums through shared memory
+ * (band-exchange.ts). The whole image's statistics come out of the same pass,
+ * so the result equals the whole network's up to float rounding.
+ *
+ * For single-image latency; for throughput over many images the pool
+ * (pool.node.ts: one image per worker, nothing exchanged) uses cores better.
+ * Runs are queued and executed one at a time.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { abortError } from '../errors.js';
+import { checkRgbImage, cutRgb, padRgbToMultiple, type RgbImage } from '../infer/rgb-image.js';
+import { styleChannels } from '../networks/arch.js';
+import type { BandReply, BandTask } from '../../workers/band.node.js';
+import { createBandExchange } from './band-exchange.js';
+import { workerReportedError } from './pool-errors.js';
+
+/** Options of {@link createBandRunner}. */
+export interface BandRunnerOptions {
+  /** A style model (.safetensors or ml5 checkpoint directory). */
+  readonly model: string;
+  /** Workers sharing each image; default os.availableParallelism(), at most 16. */
+  readonly workers?: number;
+  /** Longest wait of a worker for the others at one layer, ms (default 120000). */
+  readonly layerTimeoutMs?: number;
+}
+
+/** A group of workers that stylise one image at a time together. */
+export interface BandRunner {
+  readonly workers: number;
+  /** Stylises `image` (RGB bytes) with the workers' bands; runs queue. */
+  run(image: RgbImage): Promise<RgbImage>;
+  /** Stops the workers once queued runs have finished. */
+  close(): Promise<void>;
+}
+
+/** Rows of the smallest band: 16 input rows are 4 at the network's quarter resolution, enough for every halo. */
+export const MIN_BAND_ROWS = 16;
+
+function startWorker(model: string, index: number): Worker {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const script = new URL(`../../workers/band.node.${fromSource ? 'ts' : 'js'}`, import.meta.url);
+  if (!fromSource) return new Worker(script, { workerData: { model, index } });
+  return new Worker(new URL('../../workers/import-entry.mjs', import.meta.url), { execArgv: ['--import', 'tsx'], workerData: { model, index, entry: script.href } });
+}
+
+function reply(worker: Worker): Promise<BandReply> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => {
+      worker.off('message', onMessage);
+      reject(error);
+    };
+    const onMessage = (message: BandReply): void => {
+      worker.off('error', onError);
+      resolve(message);
+    };
+    worker.once('message', onMessage);
+    worker.once('error', onError);
+  });
+}
+
+/** Row ranges [start, end) of `bands` bands over `rows` rows, each a multiple of 4 rows. */
+export function bandRows(rows: number, bands: number): Array<[number, number]> {
+  const units = rows / 4;
+  return Array.from({ length: bands }, (_, b) => [Math.floor((units * b) / bands) * 4, Math.floor((units * (b + 1)) / bands) * 4]);
+}
+
+/**
+ * Starts `workers` threads, each loading `model` on WASM-SIMD.
+ * @throws the error of a worker that cannot load the model (an SR model: those tile exactly, use the pool)
+ */
+export async function createBandRunner(options: BandRunnerOptions): Promise<BandRunner> {
+  const count = Math.max(1, Math.min(16, Math.floor(options.workers ?? availableParallelism())));
+  const timeoutMs = options.layerTimeoutMs ?? 120_000;
+  const workers = Array.from({ length: count }, (_, index) => startWorker(options.model, index));
+  const loaded = await Promise.allSettled(workers.map(reply));
+  const bad = loaded.find((r) => r.status === 'rejected' || !r.value.ok);
+  if (bad) {
+    await Promise.all(workers.map((w) => w.terminate()));
+    if (bad.status === 'rejected') throw bad.reason;
+    throw workerReportedError({ name: 'Error', ...(bad.value as Extract<BandReply, { ok: false }>) });
+  }
+  const arch = (loaded[0] as PromiseFulfilledResult<Extract<BandReply, { ok: true }>>).value.arch!;
+  const [c32, , c128] = styleChannels(arch);
+  let queue: Promise<unknown> = Promise.resolve();
+  let closed = false;
+
+  const runNow = async (image: RgbImage): Promise<RgbImage> => {
+    const padded = padRgbToMultiple(image, 4);
+    // Small images get fewer bands: each needs MIN_BAND_ROWS rows.
+    const used = Math.max(1, Math.min(count, Math.floor(padded.height / MIN_BAND_ROWS)));
+    const ranges = bandRows(padded.height, used);
+    // The most any layer sends: 4 rows (9x9 convs) of the full-resolution 32-channel maps.
+    const exchange = createBandExchange(used, 4 * padded.width * Math.max(c32, 3), c128 + 1, timeoutMs);
+    const replies = workers.slice(0, used).map(reply);
+    ranges.forEach(([start, end], b) => {
+      const band = cutRgb(padded, { x: 0, y: start, width: padded.width, height: end - start });
+      const task: BandTask = { band, exchange };
+      workers[b]!.postMessage(task, [band.data.buffer as ArrayBuffer]);
+    });
+    const answers = await Promise.all(replies);
+    const failed = answers.find((a) => !a.ok) as Extract<BandReply, { ok: false }> | undefined;
+    if (failed) throw workerReportedError({ name: 'Error', message: failed.message, ...(failed.code ? { code: failed.code } : {}) });
+    const out = new Uint8Array(padded.width * padded.height * 3);
+    answers.forEach((answer, b) => out.set((answer as Extract<BandReply, { ok: true }>).band!.data, ranges[b]![0] * padded.width * 3));
+    const whole = { data: out, width: padded.width, height: padded.height };
+    return whole.width === image.width && whole.height === image.height ? whole : cutRgb(whole, { x: 0, y: 0, width: image.width, height: image.height });
+  };
+
+  return {
+    workers: count,
+    run(image) {
+      if (closed) {
+        const error = abortError(new Error('band runner closed'));
+        error.message = 'The band runner is closed; create a new one with createBandRunner().';
+        return Promise.reject(error);
+      }
+      try {
+        checkRgbImage(image);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const result = queue.then(() => runNow(image));
+      queue = result.catch(() => undefined);
+      return result;
+    },
+    async close() {
+      closed = true;
+      await queue;
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
+  };
+}
