@@ -68,7 +68,7 @@ const DEFAULT_QUALITY = 90;
 /** Adds the options of ImageCommandOptions after `-o` and `--model`. */
 export function withImageOptions(command: Command): Command {
   return command
-    .option('--workers <n>', 'wasm worker threads; 0 runs in this process on --backend (default: in-process for one file, else one per core)', parseInteger)
+    .option('--workers <n>', 'wasm worker threads; 0 runs in this process on --backend (default: in-process for one file, else one per core); one file with n > 1: the workers share the image by row bands', parseInteger)
     .option('--in-process', 'run in this process (same as --workers 0)')
     .option('--tile <px>', 'tile edge in input pixels: larger images are tiled seamlessly (default: style images up to 512x512 run whole, larger ones use 320; SR 512/scale)', parseInteger)
     .option('--overlap <px>', 'context per tile side in input pixels (default: the network\'s receptive radius)', parseInteger)
@@ -107,7 +107,7 @@ export async function runImageCommand(context: CliContext, output: Output, spec:
     if (realPathOf(first) === realPathOf(target.path)) {
       throw optionRangeError('--output', `a different file from the input '${first}' (${spec.name} never overwrites its input)`, target.path);
     }
-    const pool = await openPool(context, output, spec, workers);
+    const pool = await openPool(context, output, spec, workers, true);
     const loaded = performance.now();
     try {
       const input = prepare(await readRgb(first, sharpCodec), options.maxSize);
@@ -229,8 +229,11 @@ function checkOptions(options: ImageCommandOptions): void {
   }
 }
 
-/** Loads the model into an in-process pool (workers 0) or a worker pool, and checks its task. */
-async function openPool(context: CliContext, output: Output, spec: ImageCommandSpec, workers: number): Promise<InferencePool> {
+/**
+ * Loads the model into an in-process pool (workers 0), a worker pool, or for
+ * one image on several workers the single-image pool (row bands), and checks its task.
+ */
+async function openPool(context: CliContext, output: Output, spec: ImageCommandSpec, workers: number, single = false): Promise<InferencePool> {
   const { options, modelPath } = spec;
   const tiling = { ...(options.tile !== undefined ? { tile: options.tile } : {}), ...(options.overlap !== undefined ? { overlap: options.overlap } : {}) };
   let pool: InferencePool;
@@ -252,9 +255,15 @@ async function openPool(context: CliContext, output: Output, spec: ImageCommandS
     if (options.backend !== undefined && options.backend !== 'wasm') {
       output.info(`note: --backend ${options.backend} applies in-process only (--workers 0); the workers run wasm`);
     }
-    const { createPool } = await import('../serve/pool.node.js');
     // No per-job time limit: a CLI run may take as long as the image needs.
-    pool = await createPool({ model: modelPath, workers, timeoutMs: 0, ...tiling });
+    const poolOptions = { model: modelPath, workers, timeoutMs: 0, ...tiling };
+    if (single && workers > 1) {
+      const { createSingleImagePool } = await import('../serve/single-image-pool.node.js');
+      pool = await createSingleImagePool(poolOptions);
+    } else {
+      const { createPool } = await import('../serve/pool.node.js');
+      pool = await createPool(poolOptions);
+    }
     try {
       checkTask(spec, pool.task, pool.scale);
     } catch (error) {

@@ -15,6 +15,7 @@ import { Worker } from 'node:worker_threads';
 import { abortError } from '../errors.js';
 import { checkRgbImage, cutRgb, padRgbToMultiple, type RgbImage } from '../infer/rgb-image.js';
 import { styleChannels } from '../networks/arch.js';
+import type { StyleArch } from '../types.js';
 import type { BandReply, BandTask } from '../../workers/band.node.js';
 import { createBandExchange } from './band-exchange.js';
 import { workerReportedError } from './pool-errors.js';
@@ -32,6 +33,8 @@ export interface BandRunnerOptions {
 /** A group of workers that stylise one image at a time together. */
 export interface BandRunner {
   readonly workers: number;
+  /** The loaded model's architecture. */
+  readonly arch: StyleArch;
   /** Stylises `image` (RGB bytes) with the workers' bands; runs queue. */
   run(image: RgbImage): Promise<RgbImage>;
   /** Stops the workers once queued runs have finished. */
@@ -113,6 +116,7 @@ export async function createBandRunner(options: BandRunnerOptions): Promise<Band
 
   return {
     workers: count,
+    arch,
     run(image) {
       if (closed) {
         const error = abortError(new Error('band runner closed'));

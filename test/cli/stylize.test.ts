@@ -49,6 +49,23 @@ test('stylize writes what the network computes, and reports backend and time', a
   tf.dispose([input, expected, written, actual]);
 });
 
+test('one file with --workers 2: the workers share the image by row bands, same pixels as in-process', async () => {
+  const input = tf.tidy(() => tf.reshape(tf.div(tf.range(0, 40 * 37 * 3), 40 * 37 * 3), [1, 40, 37, 3])) as tf.Tensor4D;
+  await writeImage(tmp.path('tall.png'), input);
+  input.dispose();
+  const args = ['stylize', tmp.path('tall.png'), '--model', tmp.path('model.safetensors')];
+  const banded = await cli([...args, '-o', tmp.path('tall-bands.png'), '--workers', '2']);
+  assert.is(banded.code, 0, banded.stderr);
+  assert.match(banded.stderr, /\(style, 2 wasm workers\)/);
+  const alone = await cli([...args, '-o', tmp.path('tall-alone.png'), '--workers', '0', '--backend', 'wasm']);
+  assert.is(alone.code, 0, alone.stderr);
+  const [a, b] = await Promise.all(['tall-bands.png', 'tall-alone.png'].map((f) => sharp(tmp.path(f)).raw().toBuffer()));
+  assert.is(a!.length, 40 * 37 * 3);
+  let worst = 0;
+  for (let i = 0; i < a!.length; i++) worst = Math.max(worst, Math.abs(a![i]! - b![i]!));
+  assert.ok(worst <= 1, `${worst} levels between banded and in-process output`);
+});
+
 test('--format and --quality choose the encoder', async () => {
   const run = await cli(['stylize', tmp.path('in.png'), '-o', tmp.path('out.img'), '--format', 'jpeg', '--quality', '70', '--model', tmp.path('model.safetensors'), '--backend', 'cpu']);
   assert.is(run.code, 0, run.stderr);
