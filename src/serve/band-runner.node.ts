@@ -17,8 +17,8 @@ import { checkRgbImage, cutRgb, padRgbToMultiple, type RgbImage } from '../infer
 import { styleChannels } from '../networks/arch.js';
 import type { StyleArch } from '../types.js';
 import type { BandReply, BandTask } from '../../workers/band.node.js';
-import { createBandExchange } from './band-exchange.js';
-import { workerReportedError } from './pool-errors.js';
+import { abortBandExchange, createBandExchange } from './band-exchange.js';
+import { jobAbortedError, workerReportedError } from './pool-errors.js';
 
 /** Options of {@link createBandRunner}. */
 export interface BandRunnerOptions {
@@ -35,8 +35,12 @@ export interface BandRunner {
   readonly workers: number;
   /** The loaded model's architecture. */
   readonly arch: StyleArch;
-  /** Stylises `image` (RGB bytes) with the workers' bands; runs queue. */
-  run(image: RgbImage): Promise<RgbImage>;
+  /**
+   * Stylises `image` (RGB bytes) with the workers' bands; runs queue. Aborting
+   * `signal` rejects with an AbortError (E_ABORTED) at once; a running run's
+   * workers stop at their next layer exchange and stay usable.
+   */
+  run(image: RgbImage, options?: { readonly signal?: AbortSignal }): Promise<RgbImage>;
   /** Stops the workers once queued runs have finished. */
   close(): Promise<void>;
 }
@@ -89,10 +93,11 @@ export async function createBandRunner(options: BandRunnerOptions): Promise<Band
   }
   const arch = (loaded[0] as PromiseFulfilledResult<Extract<BandReply, { ok: true }>>).value.arch!;
   const [c32, , c128] = styleChannels(arch);
-  let queue: Promise<unknown> = Promise.resolve();
   let closed = false;
 
-  const runNow = async (image: RgbImage): Promise<RgbImage> => {
+  /** Starts one run: `result` settles with it (at once on abort); `done` once every worker has answered. */
+  const launch = (image: RgbImage, signal?: AbortSignal): { result: Promise<RgbImage>; done: Promise<unknown> } => {
+    if (signal?.aborted) return { result: Promise.reject(jobAbortedError(signal.reason)), done: Promise.resolve() };
     const padded = padRgbToMultiple(image, 4);
     // Small images get fewer bands: each needs MIN_BAND_ROWS rows.
     const used = Math.max(1, Math.min(count, Math.floor(padded.height / MIN_BAND_ROWS)));
@@ -105,19 +110,36 @@ export async function createBandRunner(options: BandRunnerOptions): Promise<Band
       const task: BandTask = { band, exchange };
       workers[b]!.postMessage(task, [band.data.buffer as ArrayBuffer]);
     });
-    const answers = await Promise.all(replies);
-    const failed = answers.find((a) => !a.ok) as Extract<BandReply, { ok: false }> | undefined;
-    if (failed) throw workerReportedError({ name: 'Error', message: failed.message, ...(failed.code ? { code: failed.code } : {}) });
-    const out = new Uint8Array(padded.width * padded.height * 3);
-    answers.forEach((answer, b) => out.set((answer as Extract<BandReply, { ok: true }>).band!.data, ranges[b]![0] * padded.width * 3));
-    const whole = { data: out, width: padded.width, height: padded.height };
-    return whole.width === image.width && whole.height === image.height ? whole : cutRgb(whole, { x: 0, y: 0, width: image.width, height: image.height });
+    const assembled = Promise.all(replies).then((answers) => {
+      const failed = answers.find((a) => !a.ok) as Extract<BandReply, { ok: false }> | undefined;
+      if (failed) throw workerReportedError({ name: 'Error', message: failed.message, ...(failed.code ? { code: failed.code } : {}) });
+      const out = new Uint8Array(padded.width * padded.height * 3);
+      answers.forEach((answer, b) => out.set((answer as Extract<BandReply, { ok: true }>).band!.data, ranges[b]![0] * padded.width * 3));
+      const whole = { data: out, width: padded.width, height: padded.height };
+      return whole.width === image.width && whole.height === image.height ? whole : cutRgb(whole, { x: 0, y: 0, width: image.width, height: image.height });
+    });
+    if (!signal) return { result: assembled, done: Promise.allSettled(replies) };
+    // Abort: this run rejects at once; the workers throw at their next exchange and answer.
+    let onAbort!: () => void;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => {
+        abortBandExchange(exchange);
+        reject(jobAbortedError(signal.reason));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    const result = Promise.race([assembled, aborted]);
+    const done = Promise.allSettled(replies).then(() => signal.removeEventListener('abort', onAbort));
+    assembled.catch(() => undefined);
+    aborted.catch(() => undefined);
+    return { result, done };
   };
+  let free: Promise<unknown> = Promise.resolve(); // resolves when the workers are free for the next run
 
   return {
     workers: count,
     arch,
-    run(image) {
+    run(image, options = {}) {
       if (closed) {
         const error = abortError(new Error('band runner closed'));
         error.message = 'The band runner is closed; create a new one with createBandRunner().';
@@ -128,13 +150,20 @@ export async function createBandRunner(options: BandRunnerOptions): Promise<Band
       } catch (error) {
         return Promise.reject(error);
       }
-      const result = queue.then(() => runNow(image));
-      queue = result.catch(() => undefined);
-      return result;
+      const { signal } = options;
+      if (signal?.aborted) return Promise.reject(jobAbortedError(signal.reason));
+      const started = free.then(() => launch(image, signal));
+      free = started.then(({ done }) => done);
+      const outcome = started.then(({ result }) => result);
+      if (!signal) return outcome;
+      // Aborted while queued: reject now (launch then skips the run).
+      const queued = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(jobAbortedError(signal.reason)), { once: true }));
+      queued.catch(() => undefined);
+      return Promise.race([outcome, queued]);
     },
     async close() {
       closed = true;
-      await queue;
+      await free;
       await Promise.all(workers.map((w) => w.terminate()));
     },
   };

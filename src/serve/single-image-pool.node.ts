@@ -3,7 +3,8 @@
  * and `--workers N`): a style image that runs whole goes through the row-band
  * runner (band-runner.node.ts: every worker on a band of its rows); an image
  * that needs tiles, or an SR model, goes through the worker pool, which
- * spreads the tiles over the workers.
+ * spreads the tiles over the workers. Banded runs honour `signal` (not
+ * `timeoutMs`, which the CLI does not use).
  */
 import { DEFAULT_INFER_OPTIONS } from '../infer/infer-image.js';
 import { createBandRunner, type BandRunner } from './band-runner.node.js';
@@ -37,7 +38,7 @@ export async function createSingleImagePool(options: PoolOptions): Promise<Infer
     async run(image, run = {}) {
       running++;
       try {
-        const out = whole(image, run) ? await runner.run(image) : await (pool ??= createPool(options)).then((p) => p.run(image, run));
+        const out = whole(image, run) ? await runner.run(image, run.signal ? { signal: run.signal } : {}) : await (pool ??= createPool(options)).then((p) => p.run(image, run));
         completed++;
         return out;
       } catch (error) {

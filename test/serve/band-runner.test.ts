@@ -91,6 +91,31 @@ test('banded runs equal the whole-image network (johnson resize and transposed, 
   }
 });
 
+test('abort: a running run rejects at once with E_ABORTED, the workers stay usable; an aborted signal never starts', async () => {
+  const files = await tinyModelFiles();
+  const runner = await createBandRunner({ model: files.style, workers: 2 });
+  try {
+    const image = testImage(384, 384);
+    const started = performance.now();
+    const first = await runner.run(image);
+    // The abort below lands mid-run only if a run takes well over 5 ms here.
+    assert.ok(performance.now() - started > 40, `a run took ${performance.now() - started} ms: too fast to abort mid-run`);
+    const controller = new AbortController();
+    const pending = runner.run(image, { signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('user gave up')), 5);
+    const error = (await pending.catch((e: unknown) => e)) as Error & { code?: string; cause?: Error };
+    assert.is(error.code, 'E_ABORTED');
+    assert.is(error.cause?.message, 'user gave up');
+    const again = await runner.run(image);
+    assert.equal(Array.from(again.data), Array.from(first.data), 'the next run is unaffected');
+    const never = (await runner.run(image, { signal: AbortSignal.abort() }).catch((e: unknown) => e)) as Error & { code?: string };
+    assert.is(never.code, 'E_ABORTED');
+  } finally {
+    await runner.close();
+    await files.remove();
+  }
+});
+
 test('an SR model is refused with a message that says to use the pool; a closed runner rejects', async () => {
   const files = await tinyModelFiles();
   try {
