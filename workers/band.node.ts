@@ -15,6 +15,7 @@ import { selectBackend } from '../src/runtime/index.js';
 import { abortBandExchange, exchangeBand, type BandExchange } from '../src/serve/band-exchange.js';
 import type { StyleArch, TransformModel } from '../src/types.js';
 import { loadTransformModel } from '../src/weights/load-transform-model.js';
+import { crashHook } from './test-crash-hook.js';
 
 /** A run: this worker's rows of the (padded) image and the exchange of the run. */
 export interface BandTask {
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
   port.on('message', ({ band, exchange }: BandTask) => {
     let reply: BandReply;
     try {
+      crashHook();
       const input = imageToTensor(band.data, band.width, band.height, 3);
       let out: tf.Tensor4D;
       try {

@@ -7,7 +7,6 @@
  * Failures of the work itself come back as `{ ok: false, error }` values, so
  * the pool can tell them from a crashed or terminated worker (a rejection).
  */
-import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
@@ -15,6 +14,7 @@ import { inferRegion, type RegionRequest, type RegionResult } from '../src/infer
 import { selectBackend } from '../src/runtime/index.js';
 import type { TransformArch, TransformModel } from '../src/types.js';
 import { loadTransformModel } from '../src/weights/load-transform-model.js';
+import { crashHook } from './test-crash-hook.js';
 
 /** A task the pool sends. */
 export type WorkerTask =
@@ -33,13 +33,7 @@ export type WorkerReply =
     }
   | { readonly ok: false; readonly error: { readonly name: string; readonly code?: string; readonly message: string } };
 
-/**
- * Test hook (read from the environment, as tests cannot reach into a thread):
- * when the file named by PERCEPTUAL_TEST_WORKER_CRASH exists as a task starts,
- * the worker exits mid-job; content `once` deletes the file first, so only one
- * worker crashes.
- */
-export const TEST_CRASH_ENV_VAR = 'PERCEPTUAL_TEST_WORKER_CRASH';
+export { TEST_CRASH_ENV_VAR } from './test-crash-hook.js';
 
 /** The wasm backend's heap size: it only grows, to the peak working set of the largest region run so far. */
 function wasmBytes(): number {
@@ -49,13 +43,6 @@ function wasmBytes(): number {
 
 const models = new Map<string, Promise<TransformModel>>();
 let backend: Promise<string> | undefined;
-
-function crashHook(): void {
-  const file = process.env[TEST_CRASH_ENV_VAR];
-  if (!file || !existsSync(file)) return;
-  if (readFileSync(file, 'utf8').trim() === 'once') unlinkSync(file);
-  process.exit(70);
-}
 
 /** Runs one task; see WorkerTask. Never throws for a failure of the work (see the file comment). */
 export default async function runTask(task: WorkerTask): Promise<WorkerReply> {

@@ -8,7 +8,8 @@
  *
  * For single-image latency; for throughput over many images the pool
  * (pool.node.ts: one image per worker, nothing exchanged) uses cores better.
- * Runs are queued and executed one at a time.
+ * Runs are queued and executed one at a time; a worker that dies is replaced
+ * and its run retried once.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -18,7 +19,7 @@ import { styleChannels } from '../networks/arch.js';
 import type { StyleArch } from '../types.js';
 import type { BandReply, BandTask } from '../../workers/band.node.js';
 import { abortBandExchange, createBandExchange } from './band-exchange.js';
-import { jobAbortedError, workerReportedError } from './pool-errors.js';
+import { jobAbortedError, workerCrashedError, workerReportedError } from './pool-errors.js';
 
 /** Options of {@link createBandRunner}. */
 export interface BandRunnerOptions {
@@ -57,16 +58,26 @@ function startWorker(model: string, index: number): Worker {
 
 function reply(worker: Worker): Promise<BandReply> {
   return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => {
+    const stop = (): void => {
       worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    const onError = (error: Error): void => {
+      stop();
       reject(error);
     };
+    const onExit = (code: number): void => {
+      stop();
+      reject(new Error(`the worker exited (code ${code})`));
+    };
     const onMessage = (message: BandReply): void => {
-      worker.off('error', onError);
+      stop();
       resolve(message);
     };
-    worker.once('message', onMessage);
-    worker.once('error', onError);
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
   });
 }
 
@@ -95,6 +106,18 @@ export async function createBandRunner(options: BandRunnerOptions): Promise<Band
   const [c32, , c128] = styleChannels(arch);
   let closed = false;
 
+  /** Replaces the workers whose reply failed (they died), waiting for them to load the model. */
+  const respawn = async (outcomes: PromiseSettledResult<BandReply>[]): Promise<void> => {
+    await Promise.all(
+      outcomes.map(async (outcome, index) => {
+        if (outcome.status === 'fulfilled') return;
+        void workers[index]!.terminate();
+        workers[index] = startWorker(options.model, index);
+        await reply(workers[index]!).catch(() => undefined); // a failure to reload surfaces on the next run
+      }),
+    );
+  };
+
   /** Starts one run: `result` settles with it (at once on abort); `done` once every worker has answered. */
   const launch = (image: RgbImage, signal?: AbortSignal): { result: Promise<RgbImage>; done: Promise<unknown> } => {
     if (signal?.aborted) return { result: Promise.reject(jobAbortedError(signal.reason)), done: Promise.resolve() };
@@ -104,7 +127,13 @@ export async function createBandRunner(options: BandRunnerOptions): Promise<Band
     const ranges = bandRows(padded.height, used);
     // The most any layer sends: 4 rows (9x9 convs) of the full-resolution 32-channel maps.
     const exchange = createBandExchange(used, 4 * padded.width * Math.max(c32, 3), c128 + 1, timeoutMs);
-    const replies = workers.slice(0, used).map(reply);
+    // A worker that dies wakes the others (they would wait for its rows) and is replaced before the next run.
+    const replies = workers.slice(0, used).map((worker) =>
+      reply(worker).catch((error: unknown) => {
+        abortBandExchange(exchange);
+        throw workerCrashedError('a band of a banded run', error);
+      }),
+    );
     ranges.forEach(([start, end], b) => {
       const band = cutRgb(padded, { x: 0, y: start, width: padded.width, height: end - start });
       const task: BandTask = { band, exchange };
@@ -118,7 +147,8 @@ export async function createBandRunner(options: BandRunnerOptions): Promise<Band
       const whole = { data: out, width: padded.width, height: padded.height };
       return whole.width === image.width && whole.height === image.height ? whole : cutRgb(whole, { x: 0, y: 0, width: image.width, height: image.height });
     });
-    if (!signal) return { result: assembled, done: Promise.allSettled(replies) };
+    const settled = Promise.allSettled(replies).then((outcomes) => respawn(outcomes));
+    if (!signal) return { result: assembled, done: settled };
     // Abort: this run rejects at once; the workers throw at their next exchange and answer.
     let onAbort!: () => void;
     const aborted = new Promise<never>((_, reject) => {
@@ -129,7 +159,7 @@ export async function createBandRunner(options: BandRunnerOptions): Promise<Band
       signal.addEventListener('abort', onAbort, { once: true });
     });
     const result = Promise.race([assembled, aborted]);
-    const done = Promise.allSettled(replies).then(() => signal.removeEventListener('abort', onAbort));
+    const done = settled.then(() => signal.removeEventListener('abort', onAbort));
     assembled.catch(() => undefined);
     aborted.catch(() => undefined);
     return { result, done };
@@ -152,9 +182,18 @@ export async function createBandRunner(options: BandRunnerOptions): Promise<Band
       }
       const { signal } = options;
       if (signal?.aborted) return Promise.reject(jobAbortedError(signal.reason));
-      const started = free.then(() => launch(image, signal));
-      free = started.then(({ done }) => done);
-      const outcome = started.then(({ result }) => result);
+      // As in the pool, a run whose worker died is retried once, on the replaced workers.
+      const attempt = (retry: boolean): Promise<RgbImage> => {
+        const started = free.then(() => launch(image, signal));
+        free = started.then(({ done }) => done);
+        return started
+          .then(({ result }) => result)
+          .catch((error: unknown) => {
+            if (retry && (error as { code?: string }).code === 'E_WORKER_CRASHED' && !signal?.aborted) return attempt(false);
+            throw error;
+          });
+      };
+      const outcome = attempt(true);
       if (!signal) return outcome;
       // Aborted while queued: reject now (launch then skips the run).
       const queued = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(jobAbortedError(signal.reason)), { once: true }));

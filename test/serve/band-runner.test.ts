@@ -6,7 +6,7 @@
  * image has bands for); SR models and closed runners are refused; the band
  * layout and the edge rows are checked against hand-made values.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -20,6 +20,7 @@ import { bandRows, createBandRunner } from '../../src/serve/band-runner.node.js'
 import type { StyleArch, TransformModel } from '../../src/types.js';
 import { saveModel } from '../../src/weights/model-file.js';
 import { useBackend } from '../helpers/backends.js';
+import { TEST_CRASH_ENV_VAR } from '../../workers/test-crash-hook.js';
 import { testImage, tinyModelFiles } from './fixtures.js';
 
 async function styleModel(dir: string, name: string, arch: StyleArch): Promise<{ path: string; model: TransformModel }> {
@@ -112,6 +113,31 @@ test('abort: a running run rejects at once with E_ABORTED, the workers stay usab
     assert.is(never.code, 'E_ABORTED');
   } finally {
     await runner.close();
+    await files.remove();
+  }
+});
+
+test('a worker that dies mid-run is replaced and the run retried; dying again fails it with E_WORKER_CRASHED', async () => {
+  const files = await tinyModelFiles();
+  const crashFile = join(tmpdir(), `perceptual-band-crash-${process.pid}`);
+  process.env[TEST_CRASH_ENV_VAR] = crashFile; // copied into every worker as it starts, replacements included
+  const runner = await createBandRunner({ model: files.style, workers: 2 });
+  try {
+    const image = testImage(64, 64);
+    const good = await runner.run(image);
+    await writeFile(crashFile, 'once'); // one worker dies once: the retry succeeds
+    assert.equal(Array.from((await runner.run(image)).data), Array.from(good.data));
+    await writeFile(crashFile, 'always'); // every attempt dies
+    const error = (await runner.run(image).catch((e: unknown) => e)) as Error & { code?: string };
+    assert.is(error.code, 'E_WORKER_CRASHED');
+    assert.match(error.message, /exited \(code 70\)/);
+    await rm(crashFile);
+    const again = await runner.run(image);
+    assert.equal(Array.from(again.data), Array.from(good.data), 'the replaced workers keep serving');
+  } finally {
+    delete process.env[TEST_CRASH_ENV_VAR];
+    await runner.close();
+    await rm(crashFile, { force: true });
     await files.remove();
   }
 });
