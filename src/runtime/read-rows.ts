@@ -5,18 +5,15 @@
  * `dataSync` of a slice.
  */
 import * as tf from '@tensorflow/tfjs-core';
-
-interface HeapViews {
-  typedArrayFromHeap(info: { shape: number[]; dtype: tf.DataType; dataId: object }): Float32Array;
-}
+import type { WasmBackendHeap } from './kernels/wasm-heap.js';
 
 /** Rows [start, start + rows) of batch item 0 of `x` [B, H, W, C] as a new Float32Array [rows * W * C]. */
 export function readRows(x: tf.Tensor4D, start: number, rows: number): Float32Array {
   const [, h, w, c] = x.shape;
   if (start < 0 || rows < 0 || start + rows > h) throw new RangeError(`readRows: rows [${start}, ${start + rows}) outside ${h}`);
-  const backend = tf.backend() as Partial<HeapViews>;
+  const backend = tf.backend() as Partial<WasmBackendHeap>;
   if (x.dtype === 'float32' && tf.getBackend() === 'wasm' && typeof backend.typedArrayFromHeap === 'function') {
-    const view = backend.typedArrayFromHeap({ shape: [...x.shape], dtype: 'float32', dataId: x.dataId });
+    const view = backend.typedArrayFromHeap({ shape: [...x.shape], dtype: 'float32', dataId: x.dataId }) as Float32Array;
     return view.slice(start * w * c, (start + rows) * w * c);
   }
   return tf.tidy(() => tf.slice(x, [0, start, 0, 0], [1, rows, w, c]).dataSync() as Float32Array);

@@ -1,7 +1,8 @@
 /**
  * @file Plain-TypeScript loop implementations (no tfjs) of the layers the
  * transform networks use, as an independent second implementation for tests.
- * Images are single NHWC images (batch 1) as flat row-major arrays.
+ * Images are single NHWC images (batch 1) as flat row-major arrays, except
+ * where a function takes a batch shape.
  */
 
 /** One H x W x C image, row-major. */
@@ -68,21 +69,43 @@ export function conv2dRef(
 
 /** gamma (x - mean) / sqrt(biased var + eps) + beta per channel over H, W; optional ReLU. */
 export function instanceNormRef(x: RefImage, gamma: ArrayLike<number>, beta: ArrayLike<number>, eps: number, relu = false): RefImage {
-  const n = x.h * x.w;
-  const out = new Float64Array(n * x.c);
-  for (let ch = 0; ch < x.c; ch++) {
-    let mean = 0;
-    for (let i = 0; i < n; i++) mean += x.data[i * x.c + ch]!;
-    mean /= n;
-    let variance = 0;
-    for (let i = 0; i < n; i++) variance += (x.data[i * x.c + ch]! - mean) ** 2;
-    variance /= n;
-    for (let i = 0; i < n; i++) {
-      const v = (gamma[ch]! * (x.data[i * x.c + ch]! - mean)) / Math.sqrt(variance + eps) + beta[ch]!;
-      out[i * x.c + ch] = relu ? Math.max(0, v) : v;
+  return { ...x, data: instanceNormBatchRef(x.data, [1, x.h, x.w, x.c], gamma, beta, eps, relu) };
+}
+
+/**
+ * instanceNormRef over a batch NHWC [b, h, w, c], statistics per image and
+ * channel (two-pass variance), or `given` statistics [c] for every image.
+ */
+export function instanceNormBatchRef(
+  x: ArrayLike<number>,
+  shape: readonly number[],
+  gamma: ArrayLike<number>,
+  beta: ArrayLike<number>,
+  eps: number,
+  relu = false,
+  given?: { readonly mean: ArrayLike<number>; readonly variance: ArrayLike<number> },
+): Float64Array {
+  const [b, h, w, c] = shape as [number, number, number, number];
+  const n = h * w;
+  const out = new Float64Array(b * n * c);
+  for (let image = 0; image < b; image++) {
+    for (let ch = 0; ch < c; ch++) {
+      const at = (p: number): number => (image * n + p) * c + ch;
+      let mean = given ? given.mean[ch]! : 0;
+      let variance = given ? given.variance[ch]! : 0;
+      if (!given) {
+        for (let p = 0; p < n; p++) mean += x[at(p)]!;
+        mean /= n;
+        for (let p = 0; p < n; p++) variance += (x[at(p)]! - mean) ** 2;
+        variance /= n;
+      }
+      for (let p = 0; p < n; p++) {
+        const v = (gamma[ch]! * (x[at(p)]! - mean)) / Math.sqrt(variance + eps) + beta[ch]!;
+        out[at(p)] = relu ? Math.max(0, v) : v;
+      }
     }
   }
-  return { ...x, data: out };
+  return out;
 }
 
 /** max |a - b| / max(1e-12, max |b|). */

@@ -9,17 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stockKernel } from '../../src/runtime/kernels/register-kernels.js';
 import { useBackend } from '../helpers/backends.js';
-
-/** Deterministic values in [-1, 1). */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
+import { lcgValues } from '../networks/layers-reference.js';
 
 /** a: [ba, ...], b: [bb, ...] with ba or bb 1 (broadcast); returns [batch, m, n] in float64. */
 function reference(a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], tA: boolean, tB: boolean): number[] {
@@ -56,8 +46,8 @@ test('wasm BatchMatMul matches a float64 loop and the stock kernel for every tra
   for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
     const aShape = tA ? [2, k, m] : [2, m, k];
     const bShape = tB ? [1, n, k] : [1, k, n];
-    const av = values(2 * m * k, 1);
-    const bv = values(n * k, 2);
+    const av = lcgValues(2 * m * k, 1);
+    const bv = lcgValues(n * k, 2);
     const a = tf.tensor3d(av, aShape as [number, number, number]);
     const b = tf.tensor3d(bv, bShape as [number, number, number]);
     const before = tf.memory().numTensors;

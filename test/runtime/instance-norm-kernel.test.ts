@@ -11,34 +11,8 @@ import * as assert from 'uvu/assert';
 import { contextInstanceNorm } from '../../src/networks/layers/instance-norm.js';
 import { INSTANCE_NORM_KERNEL, instanceNormKernelUsable } from '../../src/runtime/kernels/instance-norm.js';
 import { TEST_BACKENDS, useBackend } from '../helpers/backends.js';
+import { instanceNormBatchRef } from '../networks/layers-reference.js';
 import { relativeError, seeded } from './conv-reference.js';
-
-/** float64 instance norm of NHWC data; stats given or per image. */
-function reference(x: Float32Array, [b, h, w, c]: number[], gamma: Float32Array, beta: Float32Array, eps: number, relu: boolean, given?: { mean: Float32Array; variance: Float32Array }): Float64Array {
-  const out = new Float64Array(x.length);
-  const hw = h! * w!;
-  for (let n = 0; n < b!; n++) {
-    for (let ch = 0; ch < c!; ch++) {
-      let mean = 0;
-      let variance = 0;
-      if (given) {
-        mean = given.mean[ch]!;
-        variance = given.variance[ch]!;
-      } else {
-        for (let p = 0; p < hw; p++) mean += x[(n * hw + p) * c! + ch]!;
-        mean /= hw;
-        for (let p = 0; p < hw; p++) variance += (x[(n * hw + p) * c! + ch]! - mean) ** 2;
-        variance /= hw;
-      }
-      for (let p = 0; p < hw; p++) {
-        const i = (n * hw + p) * c! + ch;
-        const y = ((x[i]! - mean) / Math.sqrt(variance + eps)) * gamma[ch]! + beta[ch]!;
-        out[i] = relu ? Math.max(0, y) : y;
-      }
-    }
-  }
-  return out;
-}
 
 function runKernel(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, relu: boolean, stats?: { mean: tf.Tensor1D; variance: tf.Tensor1D }): tf.Tensor4D {
   return tf.engine().runKernel(INSTANCE_NORM_KERNEL, { x, gamma, beta, ...(stats ?? {}) }, { epsilon: eps, relu } as never) as tf.Tensor4D;
@@ -60,14 +34,14 @@ test('wasm: the fused kernel equals a float64 instance norm (own and given stati
     for (const relu of [false, true]) {
       for (const eps of [1e-5, 1e-3]) {
         const y = runKernel(x, g, bt, eps, relu);
-        const error = relativeError(y.dataSync(), reference(data, [...shape], gamma, beta, eps, relu));
+        const error = relativeError(y.dataSync(), instanceNormBatchRef(data, shape, gamma, beta, eps, relu));
         assert.ok(error < 2e-5, `own stats ${JSON.stringify({ shape, offset, relu, eps })}: ${error}`);
         y.dispose();
       }
       const given = { mean: seeded(c, 6).map((v) => v + offset), variance: seeded(c, 7).map((v) => v * v + 0.5) };
       const stats = { mean: tf.tensor1d(given.mean), variance: tf.tensor1d(given.variance) };
       const y = runKernel(x, g, bt, 1e-5, relu, stats);
-      const error = relativeError(y.dataSync(), reference(data, [...shape], gamma, beta, 1e-5, relu, given));
+      const error = relativeError(y.dataSync(), instanceNormBatchRef(data, shape, gamma, beta, 1e-5, relu, given));
       assert.ok(error < 2e-5, `given stats ${JSON.stringify({ shape, relu })}: ${error}`);
       tf.dispose([y, stats.mean, stats.variance]);
     }

@@ -14,16 +14,11 @@ import * as assert from 'uvu/assert';
 import { leadingAxesPlan } from '../../src/runtime/kernels/reduce-leading-axes.js';
 import { stockKernel } from '../../src/runtime/kernels/register-kernels.js';
 import { useBackend } from '../helpers/backends.js';
+import { lcgValues } from '../networks/layers-reference.js';
 
 /** Deterministic values in [offset - 1, offset + 1). */
 function values(n: number, seed: number, offset = 0): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = offset + s / 2 ** 31 - 1;
-  }
-  return out;
+  return lcgValues(n, seed, offset - 1, offset + 1);
 }
 
 /** Float64 sum or mean of `data` (row-major `shape`) over `axes` (non-negative), keepDims shape. */

@@ -47,13 +47,7 @@ export function edgeRows(x: Tensor4D, count: number, side: 'top' | 'bottom', edg
   return tf.tensor4d(mirrored, [1, count, w, c]);
 }
 
-/**
- * Pads rows of `x` through `band` when given, else at the edges only (the
- * whole-image case), then applies `cols` (the layer's own column padding).
- */
-export function padRowsAndCols(x: Tensor4D, top: number, bottom: number, edge: RowEdge, band: RowBand | undefined, cols: (t: Tensor4D) => Tensor4D): Tensor4D {
-  return tf.tidy(() => {
-    const rows = band ? band.padRows(x, top, bottom, edge) : tf.concat([edgeRows(x, top, 'top', edge), x, edgeRows(x, bottom, 'bottom', edge)], 1);
-    return cols(rows as Tensor4D);
-  });
+/** Pads the rows of `x` through `band` (neighbours' rows, `edge` at the image border), then its columns by `cols`. Caller disposes. */
+export function padRowsAndCols(x: Tensor4D, top: number, bottom: number, edge: RowEdge, band: RowBand, cols: (t: Tensor4D) => Tensor4D): Tensor4D {
+  return tf.tidy(() => cols(band.padRows(x, top, bottom, edge)));
 }

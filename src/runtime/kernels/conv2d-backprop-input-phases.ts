@@ -12,14 +12,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Intermediates, runBackendKernel } from './run-backend-kernel.js';
+import type { WasmBackendHeap } from './wasm-heap.js';
 
 const run = runBackendKernel.bind(undefined, 'wasm');
-
-/** The parts of tfjs-backend-wasm's BackendWasm that read and write tensors in its heap. */
-export interface WasmHeapAccess {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): tf.TypedArray;
-}
 
 /** One phase of one spatial axis of dx: the rows h = phase + s u, u < count. */
 export interface AxisPhase {
@@ -82,7 +77,7 @@ export function planPhaseWindow(p: AxisPhase, dyRows: number): PhaseWindow {
  * first_w + sW (taps_w - 1 - jw)). Caller disposes.
  */
 function phaseFilter(swapped: tf.TensorInfo, ph: AxisPhase, pw: AxisPhase, sH: number, sW: number, backend: object): tf.TensorInfo {
-  const heap = backend as WasmHeapAccess;
+  const heap = backend as WasmBackendHeap;
   const [, kw, o, c] = swapped.shape as [number, number, number, number];
   const out = heap.makeOutput([ph.taps, pw.taps, o, c], 'float32');
   // Views are taken after makeOutput: allocating may grow (and detach) the heap.
@@ -101,7 +96,7 @@ function phaseFilter(swapped: tf.TensorInfo, ph: AxisPhase, pw: AxisPhase, sH: n
 
 /** Copies a phase's conv output [B, count_h, count_w, C] into its pixels of dx [B, H, W, C]. */
 function scatterPhase(y: tf.TensorInfo, ph: AxisPhase, pw: AxisPhase, sH: number, sW: number, dx: tf.TensorInfo, backend: object): void {
-  const heap = backend as WasmHeapAccess;
+  const heap = backend as WasmBackendHeap;
   const src = heap.typedArrayFromHeap(y);
   const dst = heap.typedArrayFromHeap(dx);
   const [batch, h, w, c] = dx.shape as [number, number, number, number];
@@ -121,7 +116,7 @@ function scatterPhase(y: tf.TensorInfo, ph: AxisPhase, pw: AxisPhase, sH: number
  * [B U sH, V, sW, C], which is dx's layout. Caller disposes.
  */
 function interleavePhases(ys: readonly tf.TensorInfo[], sH: number, sW: number, backend: object): tf.TensorInfo {
-  const heap = backend as WasmHeapAccess;
+  const heap = backend as WasmBackendHeap;
   const [batch, u, v, c] = (ys[0] as tf.TensorInfo).shape as [number, number, number, number];
   const z = heap.makeOutput([batch * u * sH, sW, v, c], 'float32');
   try {
@@ -160,7 +155,7 @@ export function phaseBackpropInput(dy: tf.TensorInfo, filter: tf.TensorInfo, inf
   const live = pairs.filter(([[, gh], [, gw]]) => gh.keep > 0 && gw.keep > 0);
   const complete = live.length === pairs.length && hLive.length === hAll.length && wLive.length === wAll.length;
   const regular = complete && pairs.length === sH * sW && inHeight % sH === 0 && inWidth % sW === 0;
-  const heap = backend as WasmHeapAccess;
+  const heap = backend as WasmBackendHeap;
   const temp = new Intermediates(backend);
   let dx: tf.TensorInfo | undefined;
   try {

@@ -25,7 +25,8 @@
  * the stock kernel.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { phaseBackpropInput, type WasmHeapAccess } from './conv2d-backprop-input-phases.js';
+import { phaseBackpropInput } from './conv2d-backprop-input-phases.js';
+import type { WasmBackendHeap } from './wasm-heap.js';
 import { Intermediates, runBackendKernel } from './run-backend-kernel.js';
 
 const WASM = 'wasm';
@@ -75,7 +76,7 @@ function zeroStuff(dy: tf.TensorInfo, sH: number, sW: number, backend: object, t
  * 3x3x512x512, half of the whole backprop-input call).
  */
 function flipSpatial(filter: tf.TensorInfo, backend: object): tf.TensorInfo {
-  const heap = backend as WasmHeapAccess;
+  const heap = backend as WasmBackendHeap;
   const out = heap.makeOutput([...filter.shape], 'float32');
   // Views are taken after makeOutput: allocating may grow (and detach) the heap.
   const src = heap.typedArrayFromHeap(filter);

@@ -14,7 +14,8 @@
  * are exact in real arithmetic).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { heapOffset, simdKernelsFor, type WasmBackendHeap } from './simd-kernels.js';
+import { type SimdKernelExports, simdKernelsFor } from './simd-kernels.js';
+import { heapOffset, type WasmBackendHeap } from './wasm-heap.js';
 
 const WASM = 'wasm';
 
@@ -76,7 +77,7 @@ export function makeConv2DConfig(stock: tf.KernelConfig): tf.KernelConfig {
 
 function winogradConv2D(
   heap: WasmBackendHeap,
-  kernels: NonNullable<ReturnType<typeof simdKernelsFor>>,
+  kernels: SimdKernelExports,
   x: tf.TensorInfo,
   filter: tf.TensorInfo,
   info: tf.backend_util.Conv2DInfo,
@@ -104,7 +105,7 @@ function winogradConv2D(
 
 function rgbOutputConv2D(
   heap: WasmBackendHeap,
-  kernels: NonNullable<ReturnType<typeof simdKernelsFor>>,
+  kernels: SimdKernelExports,
   x: tf.TensorInfo,
   filter: tf.TensorInfo,
   info: tf.backend_util.Conv2DInfo,

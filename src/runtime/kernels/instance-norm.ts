@@ -11,7 +11,8 @@
  * without it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { heapOffset, simdKernelsFor, type WasmBackendHeap } from './simd-kernels.js';
+import { simdKernelsFor } from './simd-kernels.js';
+import { heapOffset, type WasmBackendHeap } from './wasm-heap.js';
 
 /** The kernel's name in tfjs's registry. */
 export const INSTANCE_NORM_KERNEL = 'PerceptualInstanceNorm';

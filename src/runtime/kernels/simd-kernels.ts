@@ -13,6 +13,7 @@
  * back to the stock kernels and {@link simdKernelsStatus} says why.
  */
 import { SIMD_KERNELS_SHA256, SIMD_KERNELS_WASM_BASE64 } from './simd-kernels-binary.generated.js';
+import type { WasmBackendHeap } from './wasm-heap.js';
 
 /** The exports of perceptual-kernels.wasm; every pointer is a byte offset into tfjs's heap. */
 export interface SimdKernelExports {
@@ -35,14 +36,6 @@ export interface SimdKernelExports {
     x: number, b: number, hw: number, c: number, gamma: number, beta: number, mean: number, variance: number,
     epsilon: number, relu: number, y: number, scratch: number,
   ): void;
-}
-
-/** The part of tfjs-backend-wasm's BackendWasm the kernels use. */
-export interface WasmBackendHeap {
-  readonly wasm: { readonly asm?: { readonly memory?: WebAssembly.Memory }; _malloc(bytes: number): number };
-  readonly dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: 'float32'): { dataId: object; shape: number[]; dtype: 'float32' };
-  disposeData(dataId: object): boolean;
 }
 
 const STACK_BYTES = 64 * 1024;
@@ -93,11 +86,4 @@ export function describeSimdKernels(): { readonly sha256: string; readonly bytes
 export function simdKernelsStatus(): string {
   if (lastFailure !== undefined) return `unavailable: ${lastFailure}`;
   return compiled === undefined ? 'not loaded yet' : 'ready';
-}
-
-/** The heap offset of a tensor's data on the wasm backend. */
-export function heapOffset(backend: object, info: { dataId: object }): number {
-  const entry = (backend as WasmBackendHeap).dataIdMap.get(info.dataId);
-  if (entry === undefined) throw new Error('heapOffset: the tensor is not on this wasm backend');
-  return entry.memoryOffset;
 }

@@ -10,38 +10,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { instanceNorm } from '../../../src/networks/layers/instance-norm.js';
 import { TEST_BACKENDS, useBackend } from '../../helpers/backends.js';
+import { instanceNormBatchRef, lcgValues } from '../layers-reference.js';
 
 /** Deterministic values in [offset - 1, offset + 1). */
 function values(n: number, seed: number, offset = 0): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = offset + s / 2 ** 31 - 1;
-  }
-  return out;
-}
-
-/** Float64 instance norm of NHWC `x` [b, h, w, c], statistics per image and channel over H and W. */
-function reference(x: ArrayLike<number>, shape: readonly number[], gamma: ArrayLike<number>, beta: ArrayLike<number>, eps: number): Float64Array {
-  const [b, h, w, c] = shape as [number, number, number, number];
-  const out = new Float64Array(b * h * w * c);
-  const n = h * w;
-  for (let i = 0; i < b; i++) {
-    for (let k = 0; k < c; k++) {
-      let mean = 0;
-      for (let p = 0; p < n; p++) mean += x[(i * n + p) * c + k]!;
-      mean /= n;
-      let variance = 0;
-      for (let p = 0; p < n; p++) variance += (x[(i * n + p) * c + k]! - mean) ** 2;
-      variance /= n;
-      for (let p = 0; p < n; p++) {
-        const at = (i * n + p) * c + k;
-        out[at] = (gamma[k]! * (x[at]! - mean)) / Math.sqrt(variance + eps) + beta[k]!;
-      }
-    }
-  }
-  return out;
+  return lcgValues(n, seed, offset - 1, offset + 1);
 }
 
 for (const backend of TEST_BACKENDS) {
@@ -54,7 +27,7 @@ for (const backend of TEST_BACKENDS) {
     for (const [offset, eps] of [[0, 1e-5], [500, 1e-5], [3, 1e-3]] as const) {
       const data = values(size, 11 + offset, offset);
       const got = tf.tidy(() => instanceNorm(tf.tensor4d(data, [...shape]), tf.tensor1d(gamma), tf.tensor1d(beta), eps).dataSync());
-      const want = reference(data, shape, gamma, beta, eps);
+      const want = instanceNormBatchRef(data, shape, gamma, beta, eps);
       // Large mean: float32 x - mean is exact to ~ulp(500) = 3e-5 on a unit-scale spread; a one-pass
       // E[x^2] - E[x]^2 would be off by ~ulp(250000) = 0.016 in a variance of ~0.33.
       const tolerance = offset >= 100 ? 5e-4 : 1e-5;
@@ -87,7 +60,7 @@ for (const backend of TEST_BACKENDS) {
     const beta = values(5, 23);
     const weights = values(size, 24); // loss = sum(weights * instanceNorm(x))
     const loss = (xv: ArrayLike<number>, g: ArrayLike<number>, b: ArrayLike<number>): number => {
-      const y = reference(xv, shape, g, b, eps);
+      const y = instanceNormBatchRef(xv, shape, g, b, eps);
       let s = 0;
       for (let i = 0; i < size; i++) s += weights[i]! * y[i]!;
       return s;
