@@ -37,6 +37,7 @@ export { transform, transformParamSpecs, type TransformOptions } from './network
 export { loadModel, parseModel, saveModel, serializeModel } from './weights/model-file.js';
 export { importMl5Checkpoint } from './weights/ml5-checkpoint.js';
 export { loadTransformModel } from './weights/load-transform-model.js';
+export { bundledModels, bundledModelsDir, defaultModel, resolveModel, MODEL_NAME_PATTERN, type BundledModel, type ModelTask } from './weights/model-registry.js';
 export { parseSafetensors, serializeSafetensors } from './weights/safetensors.js';
 
 // Images.

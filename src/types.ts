@@ -64,15 +64,28 @@ export interface SrArch {
   /** Filters in the residual trunk and upsampling stages (paper: 64). */
   readonly filters: number;
   readonly residualBlocks: number;
-  readonly upsample: 'resize' | 'transpose';
+  /**
+   * The paper's log2(f) 2x stages (`resize`: nearest then 3x3 conv;
+   * `transpose`: 3x3 stride-2 transposed conv) and an `out` conv at the high
+   * resolution, or `shuffle`: no stages, the `out` conv at the low
+   * resolution emits f*f*3 channels rearranged depth-to-space (DCR order,
+   * Shi et al. 2016), so every conv runs at the low resolution.
+   */
+  readonly upsample: 'resize' | 'transpose' | 'shuffle';
+  /** Kernel size of the first conv `c1` (odd; paper 9; default 5 for `shuffle`). */
+  readonly c1Kernel: number;
+  /** Kernel size of the last conv `out` (odd; paper 9; default 3 for `shuffle`, where it runs at low resolution). */
+  readonly outKernel: number;
   /**
    * Global skip (a deviation from the paper, which has none): the input
-   * upsampled `bilinear`ly (half-pixel centres) or `nearest`, plus
-   * `0.5 tanh` of the last conv, clipped to [0, 1]; `none` gives the paper's
-   * `0.5 + 0.5 tanh`. Default `bilinear`: the net only learns the residual
-   * detail, which trains much faster.
+   * upsampled `bicubic` (Keys a = -0.5), `bilinear`ly (both half-pixel
+   * centres, edges replicated) or `nearest`, plus `0.5 tanh` of the last
+   * conv, clipped to [0, 1]; `none` gives the paper's `0.5 + 0.5 tanh`.
+   * The net then only learns the residual detail, which trains much faster.
+   * Default `bilinear` for the paper's heads (so model files written before
+   * `bicubic` existed keep their meaning), `bicubic` for `shuffle`.
    */
-  readonly skip: 'bilinear' | 'nearest' | 'none';
+  readonly skip: 'bicubic' | 'bilinear' | 'nearest' | 'none';
 }
 
 export type TransformArch = StyleArch | SrArch;

@@ -4,10 +4,10 @@
  * exit code, backend selection with its reason printed, and number parsers
  * for option values.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import { packageRoot } from '../package-root.js';
 import { BACKEND_ORDER, type Runtime, selectBackend } from '../runtime/index.js';
 import type { CliContext } from './context.js';
 import { exitCodeFor } from './errors-to-exit.js';
@@ -92,24 +92,6 @@ export function parseList(value: string): string[] {
   const items = value.split(',').map((item) => item.trim()).filter((item) => item !== '');
   if (items.length === 0) throw new InvalidArgumentError(`expected a comma-separated list (received "${value}").`);
   return items;
-}
-
-let root: string | undefined;
-
-/** The package's root folder (holds package.json), from src/cli or dist/src/cli alike. */
-export function packageRoot(): string {
-  if (root !== undefined) return root;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, 'package.json');
-    if (existsSync(candidate) && (JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string }).name === 'perceptual') {
-      root = dir;
-      return dir;
-    }
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('perceptual: cannot find its own package.json above ' + fileURLToPath(import.meta.url));
-    dir = parent;
-  }
 }
 
 /** The package version from package.json. */

@@ -19,6 +19,7 @@ export interface LossCliOptions {
   pixelWeight?: number;
   tvWeight?: number;
   tvPower?: number;
+  styleNormalization?: 'none' | 'target';
   layerWeights?: string;
   lossNetwork?: string;
   lossWeights?: string;
@@ -44,7 +45,8 @@ export function addLossOptions(command: Command, style: boolean): Command {
   if (style) {
     command
       .option('--style-layers <taps>', 'style loss taps, comma-separated', parseList)
-      .option('--style-weight <w>', 'style loss weight', parseNonNegative);
+      .option('--style-weight <w>', 'style loss weight', parseNonNegative)
+      .addOption(new Option('--style-normalization <n>', "target: weigh each style layer by 1 / ||Gram of the style image||^2 (relative error; one set of layer weights fits every style); none: the paper's plain sum").choices(['none', 'target']));
   }
   return command;
 }
@@ -62,6 +64,7 @@ export async function toLossOptions(o: LossCliOptions, defaults: PerceptualLossO
   if (o.pixelWeight !== undefined) loss.pixelWeight = o.pixelWeight;
   if (o.tvWeight !== undefined) loss.tvWeight = o.tvWeight;
   if (o.tvPower !== undefined) loss.tvPower = o.tvPower as 1 | 2;
+  if (o.styleNormalization !== undefined) loss.styleNormalization = o.styleNormalization;
   if (o.layerWeights !== undefined) {
     let parsed: { content?: Record<string, number>; style?: Record<string, number> };
     try {

@@ -17,6 +17,7 @@ import { EXIT_CODES, EXIT_CODES_HELP } from './errors-to-exit.js';
 import { optimizeCommand } from './optimize.js';
 import { evalCommand } from './eval.js';
 import { exportCommand } from './export.js';
+import { modelsCommand } from './models.js';
 import { serveCommand } from './serve.js';
 import { stylizeCommand } from './stylize.js';
 import { trainCommand } from './train.js';
@@ -32,6 +33,7 @@ const COMMANDS: readonly CommandFactory[] = [
   compareCommand,
   stylizeCommand,
   upscaleCommand,
+  modelsCommand,
   serveCommand,
   weightsCommand,
   trainCommand,

@@ -1,15 +1,18 @@
 /**
  * @file `perceptual serve --model NAME=FILE ... [--port 8080]`: the HTTP
  * service (src/serve/handler.ts) on node:http, one inference pool per
- * model. Models are only those named here; the task (style or SR) comes
- * from each model file. SIGINT/SIGTERM shut down gracefully: stop
- * accepting, let in-flight requests finish, close the pools.
+ * model. Models are only those named here (`--model NAME` alone serves the
+ * bundled model NAME under its own name; FILE may also be a bundled name);
+ * the task (style or SR) comes from each model file. SIGINT/SIGTERM shut
+ * down gracefully: stop accepting, let in-flight requests finish, close the
+ * pools.
  */
 import { open, stat } from 'node:fs/promises';
 import { Command } from 'commander';
 import { optionRangeError, perceptualError } from '../errors.js';
 import type { ServiceModel } from '../serve/handler.js';
 import type { InferencePool } from '../serve/pool-types.js';
+import { MODEL_NAME_PATTERN, resolveModel } from '../weights/model-registry.js';
 import { type CommonOptions, chooseBackend, commandAction, parseInteger, parseNumber, withCommonOptions } from './command-helpers.js';
 import type { CliContext } from './context.js';
 import type { Output } from './output.js';
@@ -36,7 +39,7 @@ export interface ServeDependencies {
 export function serveCommand(context: CliContext, dependencies: ServeDependencies = {}): Command {
   const command = new Command('serve')
     .description('Serve models over HTTP: POST an image to /v1/stylize/NAME or /v1/upscale/NAME; GET /healthz, GET /v1/models.')
-    .requiredOption('--model <name=file>', 'a model to serve as NAME (letters, digits, . _ -), from a .safetensors model file or an ml5 checkpoint folder; repeatable', collect)
+    .requiredOption('--model <name=file|name>', 'a model to serve as NAME (letters, digits, . _ -), from a .safetensors model file, an ml5 checkpoint folder or a bundled model\'s name; NAME alone serves that bundled model (`perceptual models`); repeatable', collect)
     .option('--port <n>', 'port (0: any free port)', parseInteger, 8080)
     .option('--host <addr>', 'address to listen on (0.0.0.0 for every interface)', '127.0.0.1')
     .option('--workers <n>', 'worker threads per model (default: the pool\'s)', parseInteger)
@@ -59,7 +62,8 @@ export function serveCommand(context: CliContext, dependencies: ServeDependencie
       const createPool = await poolFactory(context, output, options);
       const models: ServiceModel[] = [];
       try {
-        for (const { name, file } of specs) {
+        for (const { name, file: given } of specs) {
+          const file = await resolveModel(given);
           const arch = await readModelArch(file);
           const pool = await createPool({
             model: file,
@@ -106,16 +110,23 @@ async function poolFactory(context: CliContext, output: Output, options: ServeOp
     createInProcessPool({ model, ...(maxQueue !== undefined ? { maxQueue } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
 }
 
-/** `NAME=FILE` pairs, names checked like the service does (no path characters), no duplicates. */
+/**
+ * `NAME=FILE` pairs (or `NAME` alone, which stands for `NAME=NAME`: a bundled
+ * model), names checked like the service does (no path characters), no
+ * duplicates. FILE is resolved later (resolveModel: a path, or a bundled name).
+ */
 export function parseModelSpecs(values: readonly string[]): { name: string; file: string }[] {
   if (values.length === 0) throw optionRangeError('--model', 'given at least once as NAME=FILE', values);
   const seen = new Set<string>();
   return values.map((value) => {
     const eq = value.indexOf('=');
-    const name = value.slice(0, Math.max(0, eq));
+    if (eq < 0 && !MODEL_NAME_PATTERN.test(value)) {
+      throw optionRangeError('--model', 'NAME=FILE (e.g. --model wave=models/wave.safetensors) or the NAME of a bundled model (`perceptual models` lists them)', value);
+    }
+    const name = eq < 0 ? value : value.slice(0, eq);
     const file = value.slice(eq + 1);
-    if (eq < 1 || file === '') throw optionRangeError('--model', 'NAME=FILE (e.g. --model wave=models/wave.safetensors)', value);
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
+    if (eq === 0 || file === '') throw optionRangeError('--model', 'NAME=FILE (e.g. --model wave=models/wave.safetensors)', value);
+    if (!MODEL_NAME_PATTERN.test(name)) {
       throw optionRangeError('--model', 'a NAME of letters, digits, ".", "_" or "-" (at most 64, starting with a letter or digit)', name);
     }
     if (seen.has(name)) throw optionRangeError('--model', 'a different NAME for each model', name);

@@ -7,18 +7,14 @@
  * else writes into the folder `-o`. Outputs are written atomically and never
  * over an input.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command } from 'commander';
-import { optionRangeError, perceptualError } from '../errors.js';
+import { optionRangeError } from '../errors.js';
 import type { RgbImage } from '../infer/rgb-image.js';
+import { resolveModel } from '../weights/model-registry.js';
 import { type ImageCommandOptions, runImageCommand, withImageOptions } from './batch-run.js';
-import { commandAction, packageRoot, parseNumber, withCommonOptions } from './command-helpers.js';
+import { commandAction, parseNumber, withCommonOptions } from './command-helpers.js';
 import type { CliContext } from './context.js';
 import type { Output } from './output.js';
-
-/** Where the bundled starter model lives, relative to the package root. */
-export const STARTER_MODEL = 'models/starter-style.safetensors';
 
 interface StylizeOptions extends ImageCommandOptions {
   strength?: number;
@@ -31,7 +27,7 @@ export function stylizeCommand(context: CliContext): Command {
     .description('Apply a trained style network to images (files, folders or quoted globs) and write the results (atomically; never over an input).')
     .argument('<in...>', 'input images: files, folders (searched recursively for images) or globs ("shots/**/*.jpg")')
     .requiredOption('-o, --output <path>', 'output file for one input file (format from its extension unless --format); else a folder mirroring the inputs\' relative names')
-    .option('--model <file|dir>', `a perceptual .safetensors style model, or an ml5/deeplearn.js checkpoint folder (default: the bundled ${STARTER_MODEL})`);
+    .option('--model <name|file|dir>', 'a bundled model\'s name (`perceptual models` lists them), a perceptual .safetensors style model, or an ml5/deeplearn.js checkpoint folder; an existing path wins over a name (default: the bundled default style model)');
   withImageOptions(command)
     .option('--strength <s>', 'blend with the input: 0 keeps the input, 1 the full stylisation (default 1)', parseNumber)
     .option('--preserve-color', 'keep the input\'s colours: take only the luminance of the stylisation (Gatys et al. 2016)');
@@ -55,17 +51,9 @@ export function stylizeCommand(context: CliContext): Command {
         task: 'style',
         inputs,
         options,
-        modelPath: options.model ?? defaultModel(),
+        modelPath: await resolveModel(options.model, { task: 'style' }),
         ...(finish ? { finish } : {}),
       });
     }),
   );
-}
-
-function defaultModel(): string {
-  const path = join(packageRoot(), STARTER_MODEL);
-  if (!existsSync(path)) {
-    throw perceptualError('E_IO', `The bundled starter model is missing ('${path}'). Pass --model FILE (a .safetensors model or an ml5 checkpoint folder), or reinstall the package.`);
-  }
-  return path;
 }

@@ -5,10 +5,11 @@
  */
 import { Command, Option } from 'commander';
 import { optionTypeError } from '../errors.js';
+import { resolveModel } from '../weights/model-registry.js';
 import type { TrainOptions, TrainTask } from '../train/train-options.js';
 import { type CommonOptions, chooseBackend, commandAction, parseInteger, parseNonNegative, parseNumber, withCommonOptions } from './command-helpers.js';
 import type { CliContext } from './context.js';
-import { addLossOptions, type LossCliOptions, lossLayers, lossWeightsFlag, toLossOptions } from './loss-options.js';
+import { addLossOptions, type LossCliOptions, lossWeightsFlag, toLossOptions } from './loss-options.js';
 import type { Output } from './output.js';
 import { trainProgress } from './train-progress.js';
 
@@ -16,7 +17,7 @@ import { trainProgress } from './train-progress.js';
 interface TrainCliOptions
   extends CommonOptions,
     LossCliOptions,
-    Pick<TrainOptions, 'out' | 'style' | 'styleSize' | 'imageSize' | 'batchSize' | 'iterations' | 'epochs' | 'lr' | 'lrDecay' | 'seed' | 'checkpointEvery' | 'keepCheckpoints' | 'previewEvery' | 'dtype'> {
+    Pick<TrainOptions, 'out' | 'style' | 'styleSize' | 'imageSize' | 'batchSize' | 'iterations' | 'epochs' | 'lr' | 'lrDecay' | 'seed' | 'checkpointEvery' | 'keepCheckpoints' | 'previewEvery' | 'dtype' | 'init' | 'teacher' | 'lossBorder'> {
   data?: string[];
   runDir?: string;
   resume?: string;
@@ -24,7 +25,8 @@ interface TrainCliOptions
   width?: number;
   filters?: number;
   residualBlocks?: number;
-  upsample?: 'resize' | 'transpose';
+  upsample?: 'resize' | 'transpose' | 'shuffle';
+  degradation?: TrainOptions['degradation'];
   flip: boolean;
 }
 
@@ -32,24 +34,32 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
+const DESCRIPTIONS: Record<TrainTask, string> = {
+  style: 'Train a fast style transfer network for one style image.',
+  sr: 'Train a single-image super-resolution network (x2, x4 or x8).',
+  distill: "Train a slim style network to reproduce a teacher style model's outputs (pixel plus feature loss against them): a faster copy of the teacher.",
+};
+
 function subcommand(context: CliContext, task: TrainTask): Command {
   const command = new Command(task)
-    .description(task === 'style'
-      ? 'Train a fast style transfer network for one style image.'
-      : 'Train a single-image super-resolution network (x2, x4 or x8).')
+    .description(DESCRIPTIONS[task])
     .option('--data <dir>', 'folder of training images (JPEG, PNG, WebP; recursive); repeat for several', collect)
     .option('--out <model>', 'where the trained model goes (.safetensors)')
     .option('--run-dir <dir>', 'run directory: config, log.jsonl, checkpoints, previews (default: <out>.run)')
     .option('--resume <run-dir>', 'continue the run in this directory from its newest valid checkpoint (other options come from its config.json; --iterations may extend it)')
-    .option('--image-size <px>', `crop size (default ${task === 'style' ? 256 : 288})`, parseInteger)
+    .option('--image-size <px>', `crop size (default ${task === 'sr' ? 288 : 256})`, parseInteger)
     .option('--batch-size <n>', 'images per step (default 4)', parseInteger)
     .option('--iterations <n>', 'optimisation steps (default 40000)', parseInteger)
     .option('--epochs <n>', 'passes over the data (when --iterations is not given)', parseInteger)
     .option('--lr <lr>', 'Adam learning rate (default 1e-3)', parseNumber)
     .option('--lr-decay <d>', 'inverse-time decay: lr / (1 + d * step) (default 0)', parseNonNegative)
     .option('--residual-blocks <n>', 'residual blocks', parseInteger)
-    .addOption(new Option('--upsample <mode>', 'upsampling').choices(['resize', 'transpose']))
+    .addOption(task !== 'sr'
+      ? new Option('--upsample <mode>', 'upsampling').choices(['resize', 'transpose'])
+      : new Option('--upsample <mode>', "upsampling: the paper's resize-conv or transposed-conv stages, or shuffle (sub-pixel head, every conv at low resolution; default resize)").choices(['resize', 'transpose', 'shuffle']))
     .option('--seed <n>', 'seed for init, shuffling and crops (default 0)', parseInteger)
+    .addOption(new Option('--loss-border <mode>', "what the loss network sees beyond the image border: zero (its own padding; default) or reflect (the image mirrored, so no artificial edge enters the losses)").choices(['zero', 'reflect']))
+    .option('--init <model>', 'start from this model file (same architecture) instead of random weights: fine-tuning')
     .option('--no-flip', 'no random horizontal flips')
     .option('--checkpoint-every <n>', 'steps between checkpoints (default 500)', parseInteger)
     .option('--keep-checkpoints <n>', 'checkpoints kept (default 3)', parseInteger)
@@ -60,10 +70,15 @@ function subcommand(context: CliContext, task: TrainTask): Command {
       .option('--style <image>', 'the style image')
       .option('--style-size <px>', 'long side of the style image for the style targets (default 256)', parseInteger)
       .option('--width <w>', 'filter multiplier (1: the paper\'s 32/64/128)', parseNumber);
+  } else if (task === 'distill') {
+    command
+      .option('--teacher <model>', 'the style model to learn from: a model file, a bundled model name or an ml5 checkpoint folder')
+      .option('--width <w>', 'filter multiplier of the student (1: the paper\'s 32/64/128; 0.25 or 0.5 for real-time students)', parseNumber);
   } else {
     command
       .addOption(new Option('--scale <f>', 'upscaling factor').choices(['2', '4', '8']).default(4).argParser(Number))
-      .option('--filters <n>', 'filters of the residual trunk (default 64)', parseInteger);
+      .option('--filters <n>', 'filters of the residual trunk (default 64)', parseInteger)
+      .addOption(new Option('--degradation <d>', 'how LR inputs are made: blur-bicubic (Gaussian sigma 1 then bicubic, the paper\'s; default) or bicubic (MATLAB imresize, as the benchmarks\' LR images)').choices(['blur-bicubic', 'bicubic']));
   }
   addLossOptions(command, task === 'style');
   return withCommonOptions(command).action(
@@ -118,13 +133,14 @@ async function toTrainOptions(task: TrainTask, o: TrainCliOptions): Promise<Trai
   if (o.upsample !== undefined) arch.upsample = o.upsample;
   if (o.scale !== undefined) arch.scale = o.scale;
   if (o.filters !== undefined) arch.filters = o.filters;
-  const isVgg = o.lossNetwork === 'vgg16' || o.lossNetwork === 'vgg19';
-  const lossTaps = o.lossTaps ?? (isVgg ? undefined : lossLayers(loss));
+  // Without --loss-taps a layers network exposes every layer, so the recipe's defaults (src/train/loss-recipes.ts) find their taps too.
+  const lossTaps = o.lossTaps;
   return {
     task, data: o.data, out: o.out, style: o.style, styleSize: o.styleSize, arch, loss,
     lossNetwork: o.lossNetwork, lossWeights: lossWeightsFlag(o), lossTaps, lossPreprocess: o.lossPreprocess,
-    imageSize: o.imageSize, batchSize: o.batchSize, iterations: o.iterations, epochs: o.epochs, lr: o.lr, lrDecay: o.lrDecay,
+    imageSize: o.imageSize, degradation: o.degradation, batchSize: o.batchSize, iterations: o.iterations, epochs: o.epochs, lr: o.lr, lrDecay: o.lrDecay,
     seed: o.seed, flip: o.flip, checkpointEvery: o.checkpointEvery, keepCheckpoints: o.keepCheckpoints, previewEvery: o.previewEvery, dtype: o.dtype,
+    init: o.init, lossBorder: o.lossBorder, teacher: o.teacher === undefined ? undefined : await resolveModel(o.teacher),
   };
 }
 
@@ -133,5 +149,6 @@ export function trainCommand(context: CliContext): Command {
   return new Command('train')
     .description('Train a transform network with perceptual losses (resumable run directories).')
     .addCommand(subcommand(context, 'style'))
-    .addCommand(subcommand(context, 'sr'));
+    .addCommand(subcommand(context, 'sr'))
+    .addCommand(subcommand(context, 'distill'));
 }

@@ -18,16 +18,23 @@
  *   tf.image.resizeNearestNeighbor without alignCorners / halfPixelCenters
  *   (source index floor(i / 2)); the SR bilinear skip: `Resize` linear
  *   `half_pixel` (tf.image.resizeBilinear with halfPixelCenters);
+ * - the SR sub-pixel head: `DepthToSpace` mode DCR (the channel order of
+ *   src/networks/layers/pixel-shuffle.ts); the bicubic skip: `Pad` mode
+ *   `edge` by 2, a `Conv` with the constant 5x5 phase kernels, `DepthToSpace`
+ *   (ONNX `Resize` cubic has no edge-replicated half-pixel mode that matches);
  * - the style network's reflection pad to a multiple of 4 and crop back is in
  *   the graph (Shape, Mod, Pad, Slice), so any size works as with `transform`.
  *
  * Limit: ONNX `Pad` reflect needs every pad smaller than the padded axis,
  * whereas src/networks/layers/reflection-pad.ts reflects repeatedly on tiny
  * maps; so the exported model needs H, W >= MIN_ONNX_INPUT_SIZE (8 for the
- * style network: its 1/4-resolution maps are padded by 1; 5 for SR; 4 for
- * ml5). This is recorded in the model's doc string and metadata.
+ * style network: its 1/4-resolution maps are padded by 1; for SR one more
+ * than the largest low-resolution pad, 5 for the paper's 9x9 first conv, 3
+ * for the sub-pixel default; 4 for ml5). This is recorded in the model's doc
+ * string and metadata.
  */
 import { optionRangeError, perceptualError } from '../errors.js';
+import { bicubicPhaseKernel, BICUBIC_SKIP_RADIUS } from '../networks/layers/pixel-shuffle.js';
 import { srStages } from '../networks/sr-network.js';
 import { STYLE_IN_EPSILON } from '../networks/style-network.js';
 import { transformParamSpecs } from '../networks/transform.js';
@@ -48,7 +55,13 @@ export const DEFAULT_ONNX_OPSET = 17;
 /** Smallest input height/width the exported graph accepts, per network (see the file comment). */
 export function minOnnxInputSize(model: Pick<TransformModel, 'arch'>): number {
   const { arch } = model;
-  if (arch.task === 'sr') return 5;
+  if (arch.task === 'sr') {
+    const shuffle = arch.upsample === 'shuffle';
+    const lowPad = (Math.max(arch.c1Kernel, arch.residualBlocks > 0 ? 3 : 1, shuffle ? arch.outKernel : 1) - 1) / 2;
+    // The paper's head pads its `out` conv at f times the input size (its 2x stages pad 1 at 2x and more).
+    const highPad = shuffle ? 0 : (arch.outKernel - 1) / 2;
+    return Math.max(lowPad + 1, Math.ceil((highPad + 1) / arch.scale));
+  }
   return arch.variant === 'ml5' ? 4 : 8;
 }
 
@@ -169,7 +182,8 @@ function layers(g: OnnxGraphBuilder, weights: Weights) {
   const addScalar = (a: string, value: number): string => g.node('Add', [a, scalar(value)]);
   const clip = (a: string, lo: number, hi: number): string => g.node('Clip', [a, scalar(lo), scalar(hi)]);
   const tanh = (a: string): string => g.node('Tanh', [a]);
-  return { conv, up, resize, norm, relu, add, mul, addScalar, clip, tanh, scalar };
+  const depthToSpace = (a: string, blocksize: number): string => g.node('DepthToSpace', [a], { blocksize, mode: 'DCR' });
+  return { conv, up, resize, norm, relu, add, mul, addScalar, clip, tanh, scalar, depthToSpace };
 }
 
 /** The style network (src/networks/style-network.ts) with its pad-to-4 and crop. */
@@ -211,9 +225,21 @@ function srGraph(g: OnnxGraphBuilder, arch: SrArch, weights: Weights, nchw: stri
   const conv = (v: string, name: string): string => L.conv(v, name, 1, 'reflect', `${name}.bias`);
   let x = L.relu(conv(nchw, 'c1'));
   for (let k = 0; k < arch.residualBlocks; k++) x = L.add(x, conv(L.relu(conv(x, `res${k}.conv1`)), `res${k}.conv2`));
-  for (let i = 1; i <= srStages(arch); i++) x = L.relu(L.up(x, `u${i}`, arch.upsample, 'reflect', `u${i}.bias`));
-  const o = L.tanh(conv(x, 'out'));
+  if (arch.upsample !== 'shuffle') {
+    for (let i = 1; i <= srStages(arch); i++) x = L.relu(L.up(x, `u${i}`, arch.upsample, 'reflect', `u${i}.bias`));
+  }
+  const o = L.tanh(arch.upsample === 'shuffle' ? L.depthToSpace(conv(x, 'out'), arch.scale) : conv(x, 'out'));
   if (arch.skip === 'none') return L.addScalar(L.mul(o, 0.5), 0.5);
-  const skip = L.resize(nchw, arch.scale, arch.skip === 'bilinear' ? 'bilinear' : 'nearest');
+  const skip = arch.skip === 'bicubic' ? bicubicSkip(g, L, nchw, arch.scale) : L.resize(nchw, arch.scale, arch.skip === 'bilinear' ? 'bilinear' : 'nearest');
   return L.clip(g.node('Add', [skip, L.mul(o, 0.5)]), 0, 1);
+}
+
+/** src/networks/layers/pixel-shuffle.ts bicubicUpsampleTf on the NCHW RGB input. */
+function bicubicSkip(g: OnnxGraphBuilder, L: ReturnType<typeof layers>, nchw: string, f: number): string {
+  const r = BICUBIC_SKIP_RADIUS;
+  const size = 2 * r + 1;
+  const kernel = permute({ data: bicubicPhaseKernel(f, 3), shape: [size, size, 3, f * f * 3] }, [3, 2, 0, 1]);
+  const padded = g.node('Pad', [nchw, g.int64s('pads', [0, 0, r, r, 0, 0, r, r])], { mode: 'edge' }, 'edge_pad');
+  const phases = g.node('Conv', [padded, g.floats('bicubic_phases', kernel.data, kernel.shape)], { kernel_shape: [size, size] }, 'bicubic_phases');
+  return L.depthToSpace(phases, f);
 }

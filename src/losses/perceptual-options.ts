@@ -19,6 +19,13 @@ export interface PerceptualLossOptions {
   styleWeight?: number;
   /** Per-layer weights within the style loss; layers left out weigh 1. Keys must be style layers. */
   styleLayerWeights?: Record<string, number>;
+  /**
+   * `target` weighs each style layer's loss by 1 / ||G_j(style image)||_F^2
+   * (its error relative to the target Gram), so that layers whose Grams are
+   * orders of magnitude apart start on one scale and one set of layer weights
+   * serves every style image; `none` (default) is the paper's plain sum.
+   */
+  styleNormalization?: StyleNormalization;
   /** Weight of the pixel loss (default 0). */
   pixelWeight?: number;
   /** Weight of the total variation loss (default 1e-2). */
@@ -28,6 +35,10 @@ export interface PerceptualLossOptions {
 }
 
 /** `PerceptualLossOptions` with every field set and validated; layer weights hold one entry per layer. */
+/** How the style layers' losses are scaled before their weights apply (see PerceptualLossOptions). */
+export const STYLE_NORMALIZATIONS = Object.freeze(['none', 'target'] as const);
+export type StyleNormalization = (typeof STYLE_NORMALIZATIONS)[number];
+
 export interface ResolvedPerceptualLossOptions {
   readonly contentLayers: readonly string[];
   readonly contentWeight: number;
@@ -35,6 +46,7 @@ export interface ResolvedPerceptualLossOptions {
   readonly styleLayers: readonly string[];
   readonly styleWeight: number;
   readonly styleLayerWeights: Readonly<Record<string, number>>;
+  readonly styleNormalization: StyleNormalization;
   readonly pixelWeight: number;
   readonly tvWeight: number;
   readonly tvPower: 1 | 2;
@@ -65,6 +77,7 @@ export const DEFAULT_PERCEPTUAL_LOSS_OPTIONS: ResolvedPerceptualLossOptions = Ob
   styleLayers: Object.freeze(['relu1_2', 'relu2_2', 'relu3_3', 'relu4_3']),
   styleWeight: 3,
   styleLayerWeights: Object.freeze({ relu1_2: 1, relu2_2: 1, relu3_3: 1, relu4_3: 1 }),
+  styleNormalization: 'none',
   pixelWeight: 0,
   tvWeight: 1e-2,
   tvPower: 2,
@@ -72,7 +85,7 @@ export const DEFAULT_PERCEPTUAL_LOSS_OPTIONS: ResolvedPerceptualLossOptions = Ob
 
 const KNOWN_KEYS: readonly (keyof PerceptualLossOptions)[] = [
   'contentLayers', 'contentWeight', 'contentLayerWeights', 'styleLayers', 'styleWeight',
-  'styleLayerWeights', 'pixelWeight', 'tvWeight', 'tvPower',
+  'styleLayerWeights', 'styleNormalization', 'pixelWeight', 'tvWeight', 'tvPower',
 ];
 
 /**
@@ -100,6 +113,8 @@ export function resolvePerceptualLossOptions(options: PerceptualLossOptions = {}
   const styleLayers = layerList('options.styleLayers', options.styleLayers ?? defaults.styleLayers, availableTaps);
   const tvPower = options.tvPower ?? defaults.tvPower;
   if (tvPower !== 1 && tvPower !== 2) throw optionRangeError('options.tvPower', 'one of 1, 2', tvPower);
+  const styleNormalization = options.styleNormalization ?? defaults.styleNormalization;
+  if (!STYLE_NORMALIZATIONS.includes(styleNormalization)) throw optionRangeError('options.styleNormalization', `one of ${STYLE_NORMALIZATIONS.join(', ')}`, styleNormalization);
   return Object.freeze({
     contentLayers,
     contentWeight: weight('options.contentWeight', options.contentWeight ?? defaults.contentWeight),
@@ -107,6 +122,7 @@ export function resolvePerceptualLossOptions(options: PerceptualLossOptions = {}
     styleLayers,
     styleWeight: weight('options.styleWeight', options.styleWeight ?? defaults.styleWeight),
     styleLayerWeights: layerWeights('options.styleLayerWeights', 'options.styleLayers', options.styleLayerWeights, styleLayers),
+    styleNormalization,
     pixelWeight: weight('options.pixelWeight', options.pixelWeight ?? defaults.pixelWeight),
     tvWeight: weight('options.tvWeight', options.tvWeight ?? defaults.tvWeight),
     tvPower,

@@ -160,7 +160,11 @@ export function perceptualLoss(network: LossNetwork, options: ResolvedPerceptual
     }
     for (const layer of styleLayers) {
       style[layer] = styleLoss(mapOf(maps, layer, network), styleGrams![layer]!);
-      if (options.styleWeight > 0) weighted.push(tf.mul(style[layer]!, options.styleWeight * options.styleLayerWeights[layer]!));
+      if (options.styleWeight > 0) {
+        const target = styleGrams![layer]!;
+        const term = options.styleNormalization === 'target' ? tf.div(style[layer]!, tf.sum(tf.square(target))) : style[layer]!;
+        weighted.push(tf.mul(term, options.styleWeight * options.styleLayerWeights[layer]!));
+      }
     }
     if (wantPixel) {
       extra.pixel = pixelLoss(generated, content!);

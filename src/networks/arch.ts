@@ -15,20 +15,32 @@ export const DEFAULT_STYLE_ARCH: StyleArch = Object.freeze({
   upsample: 'resize',
 });
 
-/** The paper's x4 super-resolution network (64 filters, 4 residual blocks), with a bilinear global skip. */
+/** The paper's x4 super-resolution network (64 filters, 4 residual blocks, 9x9 first and last convs), with a bilinear global skip. */
 export const DEFAULT_SR_ARCH: SrArch = Object.freeze({
   task: 'sr',
   scale: 4,
   filters: 64,
   residualBlocks: 4,
   upsample: 'resize',
+  c1Kernel: 9,
+  outKernel: 9,
   skip: 'bilinear',
 });
+
+/**
+ * What `upsample: 'shuffle'` changes in the defaults: a 5x5 first conv (a
+ * third of the 9x9's multiply-adds; wider context is the trunk's job), a 3x3
+ * output conv (at low resolution it already spans 12x12 output pixels at x4,
+ * where the paper's 9x9 at high resolution spans 9x9) and the bicubic skip
+ * (closer to the target than bilinear, so less residual is left to learn).
+ */
+export const SHUFFLE_SR_DEFAULTS = Object.freeze({ c1Kernel: 5, outKernel: 3, skip: 'bicubic' as const });
 
 /** Upper bounds that catch typos (a width of 100 is 100x the paper's filters). */
 const MAX_WIDTH = 16;
 const MAX_BLOCKS = 64;
 const MAX_FILTERS = 1024;
+const MAX_KERNEL = 15;
 
 function checkKeys(value: object, allowed: readonly string[], path: string): void {
   for (const key of Object.keys(value)) {
@@ -79,9 +91,17 @@ export function resolveStyleArch(partial?: Partial<StyleArch>, path = 'arch'): S
   return Object.freeze({ task: 'style', variant, width, residualBlocks, upsample });
 }
 
+function checkOddKernel(value: unknown, path: string): number {
+  const k = checkInteger(value, 1, MAX_KERNEL, path);
+  if (k % 2 === 0) throw optionRangeError(path, `an odd integer in [1, ${MAX_KERNEL}] (a centred kernel)`, k);
+  return k;
+}
+
 /**
- * Merges a partial SR arch over DEFAULT_SR_ARCH and validates it.
+ * Merges a partial SR arch over DEFAULT_SR_ARCH (over SHUFFLE_SR_DEFAULTS
+ * too for `upsample: 'shuffle'`) and validates it.
  * @example resolveSrArch({ scale: 8 })
+ * @example resolveSrArch({ upsample: 'shuffle', filters: 32 }) // c1Kernel 5, outKernel 3, skip bicubic
  * @throws TypeError / RangeError with code E_OPTIONS naming `arch.<key>`.
  */
 export function resolveSrArch(partial?: Partial<SrArch>, path = 'arch'): SrArch {
@@ -93,9 +113,12 @@ export function resolveSrArch(partial?: Partial<SrArch>, path = 'arch'): SrArch 
   if (scale !== 2 && scale !== 4 && scale !== 8) throw optionRangeError(`${path}.scale`, 'one of 2, 4, 8', scale);
   const filters = checkInteger(input.filters ?? DEFAULT_SR_ARCH.filters, 1, MAX_FILTERS, `${path}.filters`);
   const residualBlocks = checkInteger(input.residualBlocks ?? DEFAULT_SR_ARCH.residualBlocks, 0, MAX_BLOCKS, `${path}.residualBlocks`);
-  const upsample = checkEnum(input.upsample ?? DEFAULT_SR_ARCH.upsample, ['resize', 'transpose'], `${path}.upsample`);
-  const skip = checkEnum(input.skip ?? DEFAULT_SR_ARCH.skip, ['bilinear', 'nearest', 'none'], `${path}.skip`);
-  return Object.freeze({ task: 'sr', scale, filters, residualBlocks, upsample, skip });
+  const upsample = checkEnum(input.upsample ?? DEFAULT_SR_ARCH.upsample, ['resize', 'transpose', 'shuffle'], `${path}.upsample`);
+  const defaults = upsample === 'shuffle' ? { ...DEFAULT_SR_ARCH, ...SHUFFLE_SR_DEFAULTS } : DEFAULT_SR_ARCH;
+  const c1Kernel = checkOddKernel(input.c1Kernel ?? defaults.c1Kernel, `${path}.c1Kernel`);
+  const outKernel = checkOddKernel(input.outKernel ?? defaults.outKernel, `${path}.outKernel`);
+  const skip = checkEnum(input.skip ?? defaults.skip, ['bicubic', 'bilinear', 'nearest', 'none'], `${path}.skip`);
+  return Object.freeze({ task: 'sr', scale, filters, residualBlocks, upsample, c1Kernel, outKernel, skip });
 }
 
 /**

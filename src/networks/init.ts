@@ -24,6 +24,18 @@ export function initKind(spec: ParamSpec): InitKind {
   return spec.name === 'out.kernel' || spec.name.endsWith('.conv2.kernel') ? 'glorot' : 'he';
 }
 
+/**
+ * 0.1 for the output kernel of an SR network with a global skip, else 1.
+ * Glorot-normal there gives `o` a standard deviation near 1, so the first
+ * outputs are the skip plus large noise; a tenth starts training next to the
+ * skip's upsampling. Measured (x4 sub-pixel, 32 filters, batch 16 at 96 px,
+ * pixel loss): mean loss over the first 10 steps 0.041 with Glorot, 0.0078
+ * with a tenth; over steps 41-60, 0.0064 and 0.0046.
+ */
+function initScale(arch: TransformArch, spec: ParamSpec): number {
+  return arch.task === 'sr' && arch.skip !== 'none' && spec.name === 'out.kernel' ? 0.1 : 1;
+}
+
 /** [fanIn, fanOut] of a 4-D kernel; transposed kernels are [h, w, out, in]. */
 function fans(arch: TransformArch, spec: ParamSpec): [number, number] {
   const [h = 1, w = 1, a = 1, b = 1] = spec.shape;
@@ -48,7 +60,7 @@ export function initParams(arch: TransformArch, seed: number): Params {
     if (kind === 'ones') values.fill(1);
     else if (kind !== 'zeros') {
       const [fanIn, fanOut] = fans(arch, spec);
-      const std = kind === 'he' ? Math.sqrt(2 / fanIn) : Math.sqrt(2 / (fanIn + fanOut));
+      const std = (kind === 'he' ? Math.sqrt(2 / fanIn) : Math.sqrt(2 / (fanIn + fanOut))) * initScale(arch, spec);
       for (let i = 0; i < size; i++) values[i] = std * random.normal();
     }
     params[spec.name] = tf.tensor(values, [...spec.shape], 'float32');

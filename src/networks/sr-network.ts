@@ -7,33 +7,44 @@
  * replaces conv + norm + ReLU. Reflection padding throughout; no stride-2
  * convs, so any input size works (tiny maps reflect repeatedly).
  *
- * Deviation (arch flag `skip`, default `bilinear`): the upsampled input is
- * added as a global skip, `y = clip(up(x) + 0.5 tanh(o), 0, 1)`, so the net
- * learns only the missing detail; `skip: 'none'` is the paper's `0.5 + 0.5 tanh(o)`.
+ * `upsample: 'shuffle'` (the sub-pixel head SPEC section 4 allows) drops the
+ * upsampling stages: `c5s1-F, RF x n, c3s1-(f*f*3)` all at low resolution,
+ * then depth-to-space. At x4 the paper's head does about 3x the trunk's
+ * multiply-adds at 2x and 4x resolution; this one does none there.
+ *
+ * Deviation (arch flag `skip`): the upsampled input is added as a global
+ * skip, `y = clip(up(x) + 0.5 tanh(o), 0, 1)`, so the net learns only the
+ * missing detail; `skip: 'none'` is the paper's `0.5 + 0.5 tanh(o)`.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor4D } from '@tensorflow/tfjs-core';
 import type { ImageBatch, Params, ParamSpec, SrArch } from '../types.js';
 import { conv2dPadded } from './layers/conv.js';
 import { param } from './layers/param.js';
+import { bicubicUpsampleTf, depthToSpace } from './layers/pixel-shuffle.js';
 import { runSteps, type NetworkStep, type RunStepsOptions } from './layers/sequential.js';
 import { upsampleResizeConv, upsampleTranspose } from './layers/upsample.js';
 
-/** Number of 2x upsampling stages: log2(scale). */
+/** Number of 2x upsampling stages: log2(scale), none for the sub-pixel head. */
 export function srStages(arch: SrArch): number {
-  return Math.round(Math.log2(arch.scale));
+  return arch.upsample === 'shuffle' ? 0 : Math.round(Math.log2(arch.scale));
+}
+
+/** Channels of the `out` conv: RGB, or f*f RGB phases for the sub-pixel head. */
+export function srOutChannels(arch: SrArch): number {
+  return arch.upsample === 'shuffle' ? arch.scale * arch.scale * 3 : 3;
 }
 
 /**
- * The parameters of an SR network, in order: `c1.kernel` [9,9,3,F], `c1.bias`,
+ * The parameters of an SR network, in order: `c1.kernel` [K1,K1,3,F], `c1.bias`,
  * `res{k}.conv1.kernel`/`.bias`, `res{k}.conv2.kernel`/`.bias`, `u{i}.kernel`
- * (HWIO, or [3,3,out,in] when transposed) and `u{i}.bias` for i = 1..log2(f),
- * `out.kernel` [9,9,F,3], `out.bias`.
+ * (HWIO, or [3,3,out,in] when transposed) and `u{i}.bias` for i = 1..srStages,
+ * `out.kernel` [Ko,Ko,F,srOutChannels], `out.bias`.
  */
 export function srParamSpecs(arch: SrArch): ParamSpec[] {
   const f = arch.filters;
   const specs: ParamSpec[] = [
-    { name: 'c1.kernel', shape: [9, 9, 3, f] },
+    { name: 'c1.kernel', shape: [arch.c1Kernel, arch.c1Kernel, 3, f] },
     { name: 'c1.bias', shape: [f] },
   ];
   for (let k = 0; k < arch.residualBlocks; k++) {
@@ -47,11 +58,12 @@ export function srParamSpecs(arch: SrArch): ParamSpec[] {
   for (let i = 1; i <= srStages(arch); i++) {
     specs.push({ name: `u${i}.kernel`, shape: [3, 3, f, f] }, { name: `u${i}.bias`, shape: [f] });
   }
-  specs.push({ name: 'out.kernel', shape: [9, 9, f, 3] }, { name: 'out.bias', shape: [3] });
+  const out = srOutChannels(arch);
+  specs.push({ name: 'out.kernel', shape: [arch.outKernel, arch.outKernel, f, out] }, { name: 'out.bias', shape: [out] });
   return specs;
 }
 
-/** The network as named steps: `c1`, `res0`..., `u1`..., `out` (pre-activation), `output`. */
+/** The network as named steps: `c1`, `res0`..., `u1`..., `out` (pre-activation, at the high resolution), `output`. */
 export function srSteps(arch: SrArch, params: Params): NetworkStep[] {
   const p = (name: string): tf.Tensor => param(params, name);
   const conv = (x: Tensor4D, name: string): Tensor4D => conv2dPadded(x, p(`${name}.kernel`), 1, 'reflect', p(`${name}.bias`));
@@ -72,19 +84,24 @@ export function srSteps(arch: SrArch, params: Params): NetworkStep[] {
         ),
     });
   }
-  steps.push({ name: 'out', run: (x) => conv(x, 'out') });
+  steps.push({ name: 'out', run: (x) => (arch.upsample === 'shuffle' ? depthToSpace(conv(x, 'out'), arch.scale) : conv(x, 'out')) });
   steps.push({
     name: 'output',
     run: (o, input) => {
       if (arch.skip === 'none') return tf.add(tf.mul(tf.tanh(o), 0.5), 0.5);
-      const [, h, w] = input.shape;
-      const size: [number, number] = [h * arch.scale, w * arch.scale];
-      // Half-pixel centres keep the upsampled grid aligned with the bicubic downsampling of SPEC section 4.
-      const up = arch.skip === 'bilinear' ? tf.image.resizeBilinear(input, size, false, true) : tf.image.resizeNearestNeighbor(input, size, false, false);
-      return tf.clipByValue(tf.add(up, tf.mul(tf.tanh(o), 0.5)), 0, 1) as Tensor4D;
+      return tf.clipByValue(tf.add(skipUpsample(arch, input), tf.mul(tf.tanh(o), 0.5)), 0, 1) as Tensor4D;
     },
   });
   return steps;
+}
+
+/** The global skip: the input upsampled by `arch.scale` as `arch.skip` says (not 'none'). */
+function skipUpsample(arch: SrArch, input: Tensor4D): Tensor4D {
+  if (arch.skip === 'bicubic') return bicubicUpsampleTf(input, arch.scale);
+  const [, h, w] = input.shape;
+  const size: [number, number] = [h * arch.scale, w * arch.scale];
+  // Half-pixel centres keep the upsampled grid aligned with the downsampling of SPEC section 4.
+  return arch.skip === 'bilinear' ? tf.image.resizeBilinear(input, size, false, true) : tf.image.resizeNearestNeighbor(input, size, false, false);
 }
 
 /**

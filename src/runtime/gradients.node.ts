@@ -9,21 +9,11 @@
  * the global engine and gradient registry with the installed tfjs-core.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { getGradient } from '@tensorflow/tfjs-core';
 import { perceptualError } from '../errors.js';
-
-/** The repository root (two levels above src/runtime, three above dist/src/runtime). */
-function packageRoot(): string {
-  let directory = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(directory, 'package.json'))) {
-    const parent = dirname(directory);
-    if (parent === directory) break;
-    directory = parent;
-  }
-  return directory;
-}
+import { packageRoot } from '../package-root.js';
 
 /** Loads the bundled core gradients once. @throws PerceptualError if the build step was skipped. */
 export async function registerCoreGradients(): Promise<void> {

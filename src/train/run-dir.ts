@@ -54,8 +54,12 @@ export async function readRunConfig(runDir: string): Promise<RunConfig> {
   if (config.format !== 'perceptual-run' || typeof config.options !== 'object') {
     throw perceptualError('E_CHECKPOINT', `${path} is not a perceptual run config. --resume needs a run directory written by perceptual train.`);
   }
-  return config;
+  // Options added after a run was written take the value that run used.
+  return { ...config, options: { ...ADDED_OPTIONS, ...config.options } };
 }
+
+/** Resolved options that config.json files of older versions lack, with the behaviour those versions had. */
+const ADDED_OPTIONS: Partial<ResolvedTrainOptions> = Object.freeze({ degradation: 'blur-bicubic', init: null, teacher: null, lossBorder: 'zero' });
 
 /** Appends one entry to log.jsonl. */
 export async function appendLog(runDir: string, entry: TrainLogEntry): Promise<void> {

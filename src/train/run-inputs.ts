@@ -7,7 +7,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import sharp from 'sharp';
 import { perceptualError } from '../errors.js';
 import type { PlainBatch } from '../data/sr-degradation.js';
+import { type PerceptualLossOptions, resolvePerceptualLossOptions } from '../losses/perceptual-options.js';
 import type { LossNetwork } from '../types.js';
+import { withReflectedBorder } from '../networks/reflected-border.js';
 import type { ResolvedTrainOptions } from './train-options.js';
 
 /** What loss network to load, as the `--loss-*` flags name it (shared by `train` and `optimize`). */
@@ -43,17 +45,41 @@ export async function loadNamedLossNetwork(spec: NamedLossNetworkSpec): Promise<
   return loadLayersLossNetwork(spec.network, { ...(spec.taps ? { taps: spec.taps } : {}), ...(preprocess ? { preprocess } : {}) });
 }
 
+/** True when `loss` weights a feature or style term, the only terms that run a loss network. */
+export function lossNeedsNetwork(loss: PerceptualLossOptions): boolean {
+  const r = resolvePerceptualLossOptions(loss);
+  return (r.contentWeight > 0 && r.contentLayers.length > 0) || (r.styleWeight > 0 && r.styleLayers.length > 0);
+}
+
+/**
+ * The loss network of a run whose loss is pixel and TV terms only (SR's
+ * pixel-loss baseline): nothing to load or download, no taps.
+ */
+export const NO_LOSS_NETWORK: LossNetwork = Object.freeze({
+  name: 'none',
+  source: 'pixel and total-variation losses only',
+  taps: Object.freeze([]) as readonly string[],
+  features(): never {
+    throw perceptualError('E_OPTIONS', 'This run has no loss network (its feature and style weights are 0). Give --content-weight or --style-weight to train with one.');
+  },
+  dispose(): void {},
+});
+
 /**
  * Loads the run's loss network: `vgg16`/`vgg19` (weights from
  * `lossWeights`, else the cache; `random` for the run's seed) or a layers model folder.
  * @throws as loadNamedLossNetwork
  */
 export async function loadRunLossNetwork(options: ResolvedTrainOptions): Promise<LossNetwork> {
-  return loadNamedLossNetwork({
+  const network = await loadNamedLossNetwork({
     network: options.lossNetwork, weights: options.lossWeights ?? undefined, seed: options.seed,
     taps: options.lossTaps ?? undefined, preprocess: options.lossPreprocess,
   });
+  return options.lossBorder === 'reflect' ? withReflectedBorder(network, REFLECTED_BORDER_MARGIN) : network;
 }
+
+/** Reflected margin (px) of `lossBorder: 'reflect'`: a multiple of every stride down to 1/16 resolution. */
+export const REFLECTED_BORDER_MARGIN = 16;
 
 /** Input scalings for layers loss networks; identity ([0, 1] unchanged) is the SPEC section 2 default. */
 const LAYERS_PREPROCESS: Readonly<Record<NonNullable<NamedLossNetworkSpec['preprocess']>, ((x: tf.Tensor4D) => tf.Tensor4D) | null>> = Object.freeze({

@@ -5,12 +5,17 @@
  * a run directory holds, so `--resume` rebuilds exactly the same run.
  */
 import { optionRangeError, optionTypeError } from '../errors.js';
+import { SR_DEGRADATIONS, type SrDegradation } from '../data/sr-degradation.js';
 import type { PerceptualLossOptions } from '../losses/perceptual-options.js';
+import { lossRecipe } from './loss-recipes.js';
 import type { SrArch, StyleArch } from '../types.js';
 
-/** The two tasks of the paper. */
-export const TRAIN_TASKS = Object.freeze(['style', 'sr'] as const);
+/** The two tasks of the paper, and distillation of a style model into a slimmer one. */
+export const TRAIN_TASKS = Object.freeze(['style', 'sr', 'distill'] as const);
 export type TrainTask = (typeof TRAIN_TASKS)[number];
+
+export const LOSS_BORDERS = Object.freeze(['zero', 'reflect'] as const);
+export type LossBorder = (typeof LOSS_BORDERS)[number];
 
 /** What a run trains against and how (everything JSON, so it round-trips through config.json). */
 export interface TrainOptions {
@@ -19,13 +24,18 @@ export interface TrainOptions {
   data?: string | string[];
   /** Where the final model goes (.safetensors). */
   out?: string;
+  /**
+   * Distill task: the teacher, a style model file or an ml5 checkpoint folder,
+   * whose outputs the student (arch: a style network) learns to reproduce.
+   */
+  teacher?: string;
   /** Style image path (style task). */
   style?: string;
   /** Long side (px) the style image is resized to before its Gram targets are computed (default 256). */
   styleSize?: number;
   /** Transform network architecture overrides. */
   arch?: Partial<StyleArch> | Partial<SrArch>;
-  /** Loss layers and weights (merged over the task's defaults). */
+  /** Loss layers and weights (merged over the task's defaults for the loss network: TASK_DEFAULTS for VGG, src/train/loss-recipes.ts for others). */
   loss?: PerceptualLossOptions;
   /** `vgg16`, `vgg19`, or a folder holding a tfjs layers model (model.json). */
   lossNetwork?: string;
@@ -35,8 +45,18 @@ export interface TrainOptions {
   lossTaps?: string[];
   /** Preprocessing of a layers loss network: `identity` ([0,1]), `255` or `minus-one-one`. */
   lossPreprocess?: 'identity' | '255' | 'minus-one-one';
+  /**
+   * What the loss network sees beyond the image border: `zero` (its own
+   * padding, the paper's) or `reflect` (src/networks/reflected-border.ts).
+   */
+  lossBorder?: LossBorder;
   /** Crop size: style crops (default 256) or SR high-resolution patches (default 288). */
   imageSize?: number;
+  /**
+   * SR: how LR inputs are made from the HR patches (src/data/sr-degradation.ts):
+   * `blur-bicubic` (SPEC section 4, default) or `bicubic` (MATLAB imresize, as the benchmarks' LR images).
+   */
+  degradation?: SrDegradation;
   batchSize?: number;
   /** Total optimisation steps (wins over epochs). */
   iterations?: number;
@@ -57,6 +77,11 @@ export interface TrainOptions {
   previewCount?: number;
   /** Final model storage type. */
   dtype?: 'F32' | 'F16';
+  /**
+   * A model file (same task and architecture) whose parameters start the run
+   * instead of a random init: fine-tuning, e.g. a new style from a trained one.
+   */
+  init?: string;
 }
 
 export interface ResolvedTrainOptions {
@@ -64,6 +89,7 @@ export interface ResolvedTrainOptions {
   readonly data: readonly string[];
   readonly out: string;
   readonly style: string | null;
+  readonly teacher: string | null;
   readonly styleSize: number;
   readonly arch: Partial<StyleArch> | Partial<SrArch>;
   readonly loss: PerceptualLossOptions;
@@ -71,7 +97,10 @@ export interface ResolvedTrainOptions {
   readonly lossWeights: string | null;
   readonly lossTaps: readonly string[] | null;
   readonly lossPreprocess: 'identity' | '255' | 'minus-one-one';
+  readonly lossBorder: LossBorder;
   readonly imageSize: number;
+  /** SR degradation; config.json files written before it existed resume as `blur-bicubic` (see resumeTraining). */
+  readonly degradation: SrDegradation;
   readonly batchSize: number;
   readonly iterations: number | null;
   readonly epochs: number | null;
@@ -84,6 +113,7 @@ export interface ResolvedTrainOptions {
   readonly previewEvery: number;
   readonly previewCount: number;
   readonly dtype: 'F32' | 'F16';
+  readonly init: string | null;
 }
 
 /**
@@ -96,6 +126,9 @@ export interface ResolvedTrainOptions {
  *   mean normalisation (measured on Kodak crops), so the TV term stays near
  *   1e-4, a light smoothing prior like the paper's.
  * - sr: feature 1 at relu2_2 plus TV 1e-2, no pixel term (the paper's SR loss).
+ * - distill: pixel 100 plus feature 1 at relu2_2 against the teacher's
+ *   output: at 25 dB from the teacher (pixel loss 3e-3) the pixel term is
+ *   about 0.3, the size of the feature term between two near-identical images.
  * These are starting points; another loss network needs its own weights,
  * measured from the initial magnitudes of each term as models/starter-*.md
  * describe for darknettiny.
@@ -103,6 +136,7 @@ export interface ResolvedTrainOptions {
 export const TASK_DEFAULTS: Readonly<Record<TrainTask, { imageSize: number; loss: PerceptualLossOptions }>> = Object.freeze({
   style: { imageSize: 256, loss: { contentLayers: ['relu2_2'], contentWeight: 1, styleLayers: ['relu1_2', 'relu2_2', 'relu3_3', 'relu4_3'], styleWeight: 3, tvWeight: 1e-2, tvPower: 2 } },
   sr: { imageSize: 288, loss: { contentLayers: ['relu2_2'], contentWeight: 1, styleLayers: [], styleWeight: 0, tvWeight: 1e-2, tvPower: 2, pixelWeight: 0 } },
+  distill: { imageSize: 256, loss: { contentLayers: ['relu2_2'], contentWeight: 1, styleLayers: [], styleWeight: 0, tvWeight: 0, tvPower: 2, pixelWeight: 100 } },
 });
 
 /** Paper defaults (Johnson et al. section 4): batch 4, Adam lr 1e-3, 40k iterations. */
@@ -156,7 +190,11 @@ export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions
   if (task === 'style' && (options.style === undefined || options.style === '')) {
     throw optionTypeError('options.style (--style)', 'the path of a style image', options.style);
   }
-  if (task === 'sr' && options.style !== undefined) throw optionRangeError('options.style', 'absent for the sr task', options.style);
+  if (task !== 'style' && options.style !== undefined) throw optionRangeError('options.style', `absent for the ${task} task`, options.style);
+  if (task === 'distill' && (options.teacher === undefined || options.teacher === '')) {
+    throw optionTypeError('options.teacher (--teacher)', 'a style model file or an ml5 checkpoint folder to learn from', options.teacher);
+  }
+  if (task !== 'distill' && options.teacher !== undefined) throw optionRangeError('options.teacher (--teacher)', `absent for the ${task} task (only distill has a teacher)`, options.teacher);
   const iterations = options.iterations === undefined ? null : positiveInteger('options.iterations', options.iterations);
   const epochs = options.epochs === undefined ? null : positiveInteger('options.epochs', options.epochs);
   const lr = options.lr ?? DEFAULT_TRAIN_OPTIONS.lr;
@@ -165,21 +203,30 @@ export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions
   if (!Number.isInteger(seed)) throw optionTypeError('options.seed (--seed)', 'an integer', seed);
   const dtype = options.dtype ?? DEFAULT_TRAIN_OPTIONS.dtype;
   if (dtype !== 'F32' && dtype !== 'F16') throw optionRangeError('options.dtype', 'one of F32, F16', dtype);
+  const degradation = options.degradation ?? SR_DEGRADATIONS[0];
+  if (!SR_DEGRADATIONS.includes(degradation)) throw optionRangeError('options.degradation (--degradation)', `one of ${SR_DEGRADATIONS.join(', ')}`, degradation);
+  if (task !== 'sr' && options.degradation !== undefined) throw optionRangeError('options.degradation (--degradation)', `absent for the ${task} task`, options.degradation);
   const lossPreprocess = options.lossPreprocess ?? DEFAULT_TRAIN_OPTIONS.lossPreprocess;
   if (!['identity', '255', 'minus-one-one'].includes(lossPreprocess)) throw optionRangeError('options.lossPreprocess', 'one of identity, 255, minus-one-one', lossPreprocess);
+  const lossBorder = options.lossBorder ?? 'zero';
+  if (!LOSS_BORDERS.includes(lossBorder)) throw optionRangeError('options.lossBorder (--loss-border)', `one of ${LOSS_BORDERS.join(', ')}`, lossBorder);
+  const lossNetwork = text('options.lossNetwork (--loss-network)', options.lossNetwork ?? DEFAULT_TRAIN_OPTIONS.lossNetwork);
   const resolved: ResolvedTrainOptions = {
     task,
     data: dataList,
     out,
     style: options.style ?? null,
+    teacher: options.teacher ?? null,
     styleSize: positiveInteger('options.styleSize (--style-size)', options.styleSize ?? DEFAULT_TRAIN_OPTIONS.styleSize),
     arch: { ...(options.arch ?? {}) },
-    loss: { ...defaults.loss, ...(options.loss ?? {}) },
-    lossNetwork: text('options.lossNetwork (--loss-network)', options.lossNetwork ?? DEFAULT_TRAIN_OPTIONS.lossNetwork),
+    loss: { ...(lossRecipe(task, lossNetwork) ?? defaults.loss), ...(options.loss ?? {}) },
+    lossNetwork,
     lossWeights: options.lossWeights ?? null,
     lossTaps: options.lossTaps ? [...options.lossTaps] : null,
     lossPreprocess,
+    lossBorder,
     imageSize: positiveInteger('options.imageSize (--image-size)', options.imageSize ?? defaults.imageSize),
+    degradation,
     batchSize: positiveInteger('options.batchSize (--batch-size)', options.batchSize ?? DEFAULT_TRAIN_OPTIONS.batchSize),
     iterations: iterations ?? (epochs === null ? DEFAULT_TRAIN_OPTIONS.iterations : null),
     epochs,
@@ -192,6 +239,7 @@ export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions
     previewEvery: nonNegative('options.previewEvery (--preview-every)', options.previewEvery ?? DEFAULT_TRAIN_OPTIONS.previewEvery, true),
     previewCount: nonNegative('options.previewCount', options.previewCount ?? DEFAULT_TRAIN_OPTIONS.previewCount, true),
     dtype,
+    init: options.init === undefined ? null : text('options.init (--init)', options.init),
   };
   if (task === 'sr') {
     const scale = (resolved.arch as Partial<SrArch>).scale ?? 4;

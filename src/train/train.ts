@@ -16,9 +16,11 @@ import { resolvePerceptualLossOptions, styleTargets, type PerceptualLossNumbers 
 import { resolveSrArch, resolveStyleArch } from '../networks/arch.js';
 import { initParams } from '../networks/init.js';
 import type { LossNetwork, SrArch, StyleArch, TransformArch, TransformModel } from '../types.js';
-import { saveModel } from '../weights/model-file.js';
+import { loadModel, saveModel } from '../weights/model-file.js';
+import { loadTransformModel } from '../weights/load-transform-model.js';
+import { transform } from '../networks/transform.js';
 import { type CheckpointData, loadLatestCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { loadRunLossNetwork, loadStyleImage } from './run-inputs.js';
+import { loadRunLossNetwork, loadStyleImage, lossNeedsNetwork, NO_LOSS_NETWORK } from './run-inputs.js';
 import { writePreview } from './preview.js';
 import { appendLog, readRunConfig, truncateLog, writeRunConfig } from './run-dir.js';
 import { restoreAdam, snapshotAdam } from './adam-state.js';
@@ -95,7 +97,7 @@ export async function resumeTraining(runDir: string, overrides: { iterations?: n
 }
 
 function resolveArchFor(options: ResolvedTrainOptions): TransformArch {
-  return options.task === 'style' ? resolveStyleArch(options.arch as Partial<StyleArch>, 'options.arch') : resolveSrArch(options.arch as Partial<SrArch>, 'options.arch');
+  return options.task !== 'sr' ? resolveStyleArch(options.arch as Partial<StyleArch>, 'options.arch') : resolveSrArch(options.arch as Partial<SrArch>, 'options.arch');
 }
 
 async function run(options: ResolvedTrainOptions, runDir: string, latest: { checkpoint: CheckpointData; path: string } | null, hooks: TrainHooks): Promise<TrainResult> {
@@ -107,12 +109,16 @@ async function run(options: ResolvedTrainOptions, runDir: string, latest: { chec
   const dataset = await openImageDataset({ roots: options.data, size: options.imageSize, batchSize: options.batchSize, seed: options.seed, flip: options.flip, minSide: options.task === 'sr' ? Math.ceil(options.imageSize / 2) : Math.min(32, options.imageSize), warn, state: checkpoint?.dataset });
   const total = totalSteps(options, dataset.entries.length);
   const ownNetwork = hooks.lossNetwork === undefined;
-  const network = hooks.lossNetwork ?? (await loadRunLossNetwork(options));
+  // A pixel/TV-only loss (the SR pixel baseline) runs without a loss network, so it needs no VGG weights.
+  const pixelOnly = hooks.lossNetwork === undefined && !lossNeedsNetwork(options.loss);
+  const network = hooks.lossNetwork ?? (pixelOnly ? NO_LOSS_NETWORK : await loadRunLossNetwork(options));
   const disposables: tf.Tensor[] = [];
+  const teacher = options.task === 'distill' ? await loadTeacher(options.teacher!) : null;
+  if (teacher) disposables.push(...Object.values(teacher.params));
   let variables: Record<string, Variable> = {};
   const optimizer = tf.train.adam(options.lr);
   try {
-    const loss = resolvePerceptualLossOptions(options.loss, network.taps);
+    const loss = resolvePerceptualLossOptions(pixelOnly ? { ...options.loss, contentLayers: [], styleLayers: [] } : options.loss, network.taps);
     let styleGrams: Record<string, Tensor3D> | undefined;
     if (options.task === 'style' && loss.styleLayers.length > 0) {
       const styleBatch = hooks.styleImage ?? (await loadStyleImage(options.style!, options.styleSize));
@@ -121,7 +127,7 @@ async function run(options: ResolvedTrainOptions, runDir: string, latest: { chec
       styleTensor.dispose();
       disposables.push(...Object.values(styleGrams));
     }
-    variables = createVariables(arch, options.seed, checkpoint);
+    variables = createVariables(arch, options.seed, checkpoint ?? (await initialParams(options.init, arch)));
     if (checkpoint) await restoreAdam(optimizer, variables, checkpoint);
     const model: TransformModel = { arch, params: variables, provenance: {} };
     const previewInputs = await previewBatch(options, dataset, arch);
@@ -151,15 +157,16 @@ async function run(options: ResolvedTrainOptions, runDir: string, latest: { chec
       const t0 = performance.now();
       const epoch = dataset.epoch;
       const batch = await dataset.next();
-      const target = tf.tensor4d(batch.data, [...batch.shape]);
-      const input = arch.task === 'sr' ? tensorOf(degradeForSr(batch, arch.scale)) : target;
+      const crops = tensorOf(batch);
+      // Style: the crops are input and content target; SR: they are the HR target of their degraded copy; distill: the input of teacher and student.
+      const input = arch.task === 'sr' ? tensorOf(degradeForSr(batch, arch.scale, options.degradation)) : crops;
+      const target = teacher ? transform(teacher, crops, { lean: true }) : crops;
       const lr = learningRateAt(options, step);
       (optimizer as unknown as { learningRate: number }).learningRate = lr; // Adam reads it on every applyGradients.
       try {
         lastLoss = await trainStep(context, input, target, step);
       } finally {
-        if (input !== target) input.dispose();
-        target.dispose();
+        tf.dispose([...new Set([crops, input, target])]);
       }
       step += 1;
       const stepMs = performance.now() - t0;
@@ -187,10 +194,47 @@ function tensorOf(batch: PlainBatch): tf.Tensor4D {
   return tf.tensor4d(batch.data, [...batch.shape]);
 }
 
+/**
+ * The teacher of a distill run: any style model (file or ml5 checkpoint).
+ * @throws RangeError E_OPTIONS when it is a super-resolution model
+ */
+async function loadTeacher(path: string): Promise<TransformModel> {
+  const teacher = await loadTransformModel(path);
+  if (teacher.arch.task !== 'style') {
+    tf.dispose(Object.values(teacher.params));
+    throw optionRangeError('options.teacher (--teacher)', 'a style model (file or ml5 checkpoint folder)', `${path}, a x${teacher.arch.scale} super-resolution model`);
+  }
+  return teacher;
+}
+
 let runCounter = 0;
 
-/** Trainable variables from a checkpoint or a seeded init; names are unique per run. */
-function createVariables(arch: TransformArch, seed: number, checkpoint: CheckpointData | null): Record<string, Variable> {
+/**
+ * The parameters of `--init MODEL` as plain arrays, after checking that the
+ * model has the architecture of this run (fine-tuning changes the loss, not the network).
+ * @throws RangeError E_OPTIONS when the architectures differ
+ */
+async function initialParams(path: string | null, arch: TransformArch): Promise<Pick<CheckpointData, 'params'> | null> {
+  if (path === null) return null;
+  const model = await loadModel(path);
+  try {
+    if (JSON.stringify(model.arch) !== JSON.stringify(arch)) {
+      throw optionRangeError(
+        'options.init (--init)',
+        `a model with this run's architecture ${JSON.stringify(arch)}, but it has ${JSON.stringify(model.arch)}; pass the model's --width/--residual-blocks/--upsample (or --filters/--scale)`,
+        path,
+      );
+    }
+    const params: Record<string, { shape: readonly number[]; data: Float32Array }> = {};
+    for (const [name, value] of Object.entries(model.params)) params[name] = { shape: value.shape, data: (await value.data()) as Float32Array };
+    return { params };
+  } finally {
+    tf.dispose(Object.values(model.params));
+  }
+}
+
+/** Trainable variables from a checkpoint (or --init model) or a seeded init; names are unique per run. */
+function createVariables(arch: TransformArch, seed: number, checkpoint: Pick<CheckpointData, 'params'> | null): Record<string, Variable> {
   const prefix = `perceptual-train-${++runCounter}`;
   const variables: Record<string, Variable> = {};
   const initial = checkpoint ? null : initParams(arch, seed);
@@ -218,13 +262,13 @@ async function previewBatch(options: ResolvedTrainOptions, dataset: ImageDataset
   if (options.previewEvery === 0 || options.previewCount === 0) return null;
   const paths = dataset.entries.slice(0, options.previewCount).map((e) => e.path);
   const crops = await loadCenterCrops(paths, options.imageSize);
-  return tensorOf(arch.task === 'sr' ? degradeForSr(crops, arch.scale) : crops);
+  return tensorOf(arch.task === 'sr' ? degradeForSr(crops, arch.scale, options.degradation) : crops);
 }
 
 function provenanceOf(options: ResolvedTrainOptions, network: LossNetwork): TransformModel['provenance'] {
-  const what = options.task === 'style' ? `style image ${options.style}` : `x${(options.arch as Partial<SrArch>).scale ?? 4} SR`;
+  const what = options.task === 'style' ? `style image ${options.style}` : options.task === 'distill' ? `student of ${options.teacher}` : `x${(options.arch as Partial<SrArch>).scale ?? 4} SR, ${options.degradation} degradation`;
   return {
-    trained_with: `perceptual train ${options.task}: ${what}, data ${options.data.join(', ')}, ${options.iterations ?? `${options.epochs} epochs`} iterations, batch ${options.batchSize}, ${options.imageSize}px, lr ${options.lr}`,
+    trained_with: `perceptual train ${options.task}: ${what}${options.init ? `, fine-tuned from ${options.init}` : ''}, data ${options.data.join(', ')}, ${options.iterations ?? `${options.epochs} epochs`} iterations, batch ${options.batchSize}, ${options.imageSize}px, lr ${options.lr}`,
     loss_network: `${network.name} (${network.source})`,
     source: 'perceptual train',
   };

@@ -61,4 +61,20 @@ test('train sr with the darknettiny loss network: runs, logs, writes the model, 
   assert.is((await readFile(join(runDir, 'log.jsonl'), 'utf8')).trim().split('\n').length, 3);
 });
 
+test('train sr --upsample shuffle --degradation bicubic with pixel loss only: no loss network, options in config.json', async () => {
+  const out = join(work, 'shuffle.safetensors');
+  const runDir = join(work, 'shuffle.run');
+  const context = memoryContext();
+  const code = await runCli(['train', 'sr', '--backend', 'wasm', '--data', data, '--out', out, '--run-dir', runDir, '--upsample', 'shuffle',
+    '--degradation', 'bicubic', '--pixel-weight', '1', '--content-weight', '0', '--tv-weight', '0', '--filters', '4', '--residual-blocks', '1',
+    '--image-size', '16', '--batch-size', '1', '--iterations', '1', '--preview-every', '0'], context);
+  assert.is(code, 0, context.err());
+  const config = JSON.parse(await readFile(join(runDir, 'config.json'), 'utf8'));
+  assert.is(config.options.degradation, 'bicubic');
+  assert.is(config.options.arch.upsample, 'shuffle');
+  const bad = memoryContext();
+  assert.is(await runCli(['train', 'sr', '--backend', 'cpu', '--data', data, '--out', out, '--degradation', 'gauss'], bad), 2);
+  assert.match(bad.err(), /--degradation.*blur-bicubic, bicubic/);
+});
+
 test.run();

@@ -84,13 +84,10 @@ test('--tile/--overlap reach the pool: SR tiles are exact, a bad tile is refused
   assert.match(bad.stderr, /options\.tile must be an integer >= 1 \(received 0\)/);
 });
 
-test('upscale refuses a style model and requires --model', async () => {
+test('upscale refuses a style model (without --model it runs the bundled default: test/cli/models.test.ts)', async () => {
   const style = await cli(['upscale', tmp.path('in/a.png'), '-o', tmp.path('x.png'), '--model', tmp.path('style.safetensors'), '--backend', 'cpu']);
   assert.is(style.code, 2);
   assert.match(style.stderr, /--model must be a super-resolution model \(`perceptual stylize` runs style models\) \(received ".*style\.safetensors: a style model"\)/);
-  const none = await cli(['upscale', tmp.path('in/a.png'), '-o', tmp.path('x.png')]);
-  assert.is(none.code, 2);
-  assert.match(none.stderr, /required option '--model <file>' not specified/);
 });
 
 test('a folder through the worker pool (--workers 1): every image doubled, none over an input', async () => {

@@ -140,6 +140,33 @@ test('SR x4 (two upsampling stages) matches', async () => {
   }
 });
 
+test('SR sub-pixel head (DepthToSpace DCR) with the bicubic skip (edge Pad, phase Conv) matches, x2, x4 and x8', async () => {
+  for (const scale of [2, 4, 8] as const) {
+    const model = smallModel(resolveSrArch({ scale, upsample: 'shuffle', filters: 6, residualBlocks: 1 }), 10 + scale);
+    try {
+      assert.is(minOnnxInputSize(model), 3, 'a 5x5 first conv pads by 2');
+      for (const shape of [[1, 7, 9, 3], [2, 3, 3, 3]] as Array<[number, number, number, number]>) {
+        const diff = await roundTrip(model, shape);
+        assert.ok(diff < TOLERANCE, `x${scale} ${shape.join('x')}: max abs diff ${diff}`);
+      }
+    } finally {
+      tf.dispose(Object.values(model.params));
+    }
+  }
+});
+
+test('SR sub-pixel head with the paper-style skips and kernel sizes matches', async () => {
+  for (const [skip, c1Kernel, outKernel] of [['bilinear', 9, 5], ['none', 3, 1]] as const) {
+    const model = smallModel(resolveSrArch({ scale: 2, upsample: 'shuffle', filters: 5, residualBlocks: 1, skip, c1Kernel, outKernel }), 20);
+    try {
+      const diff = await roundTrip(model, [1, minOnnxInputSize(model) + 2, 8, 3]);
+      assert.ok(diff < TOLERANCE, `${skip} c${c1Kernel} out${outKernel}: max abs diff ${diff}`);
+    } finally {
+      tf.dispose(Object.values(model.params));
+    }
+  }
+});
+
 test('the model declares opset, dynamic NHWC input, metadata, and one initializer per parameter', async () => {
   const arch = resolveStyleArch({ width: 0.25, residualBlocks: 2 });
   const model = smallModel(arch, 6);

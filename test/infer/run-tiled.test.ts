@@ -41,35 +41,44 @@ test.before(async () => {
   await useBackend('wasm');
 });
 
-test('tiled SR equals whole-image SR (float output within 1e-5) given overlap >= receptive radius', () => {
-  const model = makeModel(resolveSrArch({ scale: 2, filters: 4, residualBlocks: 1 }));
+/** Tiled equals whole for an SR model: 8-bit output within 1 level, and a hand-cut region's centre within 1e-5 in float. */
+async function checkTiledSr(model: TransformModel): Promise<void> {
+  const f = model.arch.task === 'sr' ? model.arch.scale : 1;
   const image = pattern(48, 40);
   const whole = inferRegion(model, { image }).data as Float32Array;
-  // Feather weights blend identical values: compare the blended float accumulator through a runner that records it.
-  return (async () => {
-    const tiled = await inferImage(model, image, { tiling: 'always', tile: 12, feather: 4 });
-    const wholeBytes = inferRegion(model, { image, output: 'uint8' }).data as Uint8Array;
-    let worst = 0;
-    for (let i = 0; i < wholeBytes.length; i++) worst = Math.max(worst, Math.abs(tiled.data[i]! - wholeBytes[i]!));
-    // Bytes may differ by 1 only where a float sits on a rounding boundary.
-    assert.ok(worst <= 1, `max byte difference ${worst}`);
-    assert.is(tiled.width, 96);
-    assert.is(tiled.height, 80);
-    // Float exactness: run one interior tile region by hand and compare its centre with the whole output.
-    const r = receptiveRadius(model.arch);
-    const x0 = 8, y0 = 8, w = 32, h = 24;
-    const region = { data: new Uint8Array(w * h * 3), width: w, height: h };
-    for (let y = 0; y < h; y++) region.data.set(image.data.subarray(((y0 + y) * 48 + x0) * 3, ((y0 + y) * 48 + x0 + w) * 3), y * w * 3);
-    const part = inferRegion(model, { image: region }).data as Float32Array;
-    let diff = 0;
-    for (let y = r * 2; y < (h - r) * 2; y++) {
-      for (let x = r * 2; x < (w - r) * 2; x++) {
-        for (let c = 0; c < 3; c++) diff = Math.max(diff, Math.abs(part[(y * w * 2 + x) * 3 + c]! - whole[((y0 * 2 + y) * 96 + x0 * 2 + x) * 3 + c]!));
-      }
+  const tiled = await inferImage(model, image, { tiling: 'always', tile: 12, feather: 4 });
+  const wholeBytes = inferRegion(model, { image, output: 'uint8' }).data as Uint8Array;
+  let worst = 0;
+  for (let i = 0; i < wholeBytes.length; i++) worst = Math.max(worst, Math.abs(tiled.data[i]! - wholeBytes[i]!));
+  // Bytes may differ by 1 only where a float sits on a rounding boundary.
+  assert.ok(worst <= 1, `max byte difference ${worst}`);
+  assert.is(tiled.width, 48 * f);
+  assert.is(tiled.height, 40 * f);
+  // Float exactness: run one interior region by hand and compare its centre with the whole output.
+  const r = receptiveRadius(model.arch);
+  const x0 = 8, y0 = 8, w = 32, h = 24;
+  const region = { data: new Uint8Array(w * h * 3), width: w, height: h };
+  for (let y = 0; y < h; y++) region.data.set(image.data.subarray(((y0 + y) * 48 + x0) * 3, ((y0 + y) * 48 + x0 + w) * 3), y * w * 3);
+  const part = inferRegion(model, { image: region }).data as Float32Array;
+  let diff = 0;
+  for (let y = r * f; y < (h - r) * f; y++) {
+    for (let x = r * f; x < (w - r) * f; x++) {
+      for (let c = 0; c < 3; c++) diff = Math.max(diff, Math.abs(part[(y * w * f + x) * 3 + c]! - whole[((y0 * f + y) * 48 * f + x0 * f + x) * 3 + c]!));
     }
-    assert.ok(r * 2 < h, 'region larger than its context');
-    assert.ok(diff < 1e-5, `centre of a region equals the whole-image output (max diff ${diff})`);
-  })();
+  }
+  assert.ok(r * 2 < h, 'region larger than its context');
+  assert.ok(diff < 1e-5, `centre of a region equals the whole-image output (max diff ${diff})`);
+}
+
+test('tiled SR equals whole-image SR (float output within 1e-5) given overlap >= receptive radius', async () => {
+  await checkTiledSr(makeModel(resolveSrArch({ scale: 2, filters: 4, residualBlocks: 1 })));
+});
+
+test('tiled equals whole for the x4 sub-pixel head with the bicubic skip; its radius covers what it reads', async () => {
+  const model = makeModel(resolveSrArch({ scale: 4, upsample: 'shuffle', filters: 4, residualBlocks: 1 }));
+  // c5 (2) + 2 res convs (2) + out c3 (1), and in parallel the bicubic skip (2): 5 in fact; 7 counted.
+  assert.is(receptiveRadius(model.arch), 7);
+  await checkTiledSr(model);
 });
 
 test('tiled style with whole-image statistics equals the whole image; per-tile statistics show seams', async () => {

@@ -65,6 +65,22 @@ for (const backend of TEST_BACKENDS) {
     tf.dispose(Object.values(grams));
   });
 
+  test("styleNormalization 'target' divides each style layer's term by the squared Frobenius norm of its target Gram", () => {
+    const opts = resolvePerceptualLossOptions({ contentLayers: [], styleLayers: ['t1', 't3'], styleWeight: 3, styleLayerWeights: { t3: 4 }, tvWeight: 0, styleNormalization: 'target' }, net.taps);
+    const grams = styleTargets(net, styleImage, opts.styleLayers);
+    const terms = perceptualLoss(net, opts, { generated, styleGrams: grams });
+    const n = termsToNumbers(terms);
+    // The norms summed in plain JS from the Gram entries, not with tf ops.
+    const squaredNorm = (tap: string): number => Array.from(grams[tap]!.dataSync()).reduce((sum, v) => sum + v * v, 0);
+    close(n.total, 3 * (n.style.t1! / squaredNorm('t1') + 4 * n.style.t3! / squaredNorm('t3')), 'normalised total', 1e-4);
+    // The reported components stay the SPEC's plain style loss.
+    const plain = perceptualLoss(net, { ...opts, styleNormalization: 'none' }, { generated, styleGrams: grams });
+    close(n.style.t3!, termsToNumbers(plain).style.t3!, 'reported t3');
+    disposeTerms(terms);
+    disposeTerms(plain);
+    tf.dispose(Object.values(grams));
+  });
+
   test('a style target of one image is broadcast: the batch term is the mean of per-image terms', () => {
     const opts = resolvePerceptualLossOptions({ contentWeight: 0, contentLayers: [], styleLayers: ['t1', 't3'], tvWeight: 0 }, net.taps);
     const grams = styleTargets(net, styleImage, opts.styleLayers);

@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { bicubicUpsample } from '../../src/data/bicubic.js';
 import { resolveSrArch } from '../../src/networks/arch.js';
 import { initParams } from '../../src/networks/init.js';
+import { bicubicUpsampleTf, depthToSpace } from '../../src/networks/layers/pixel-shuffle.js';
 import { srNetwork, srParamSpecs } from '../../src/networks/sr-network.js';
 import { transform } from '../../src/networks/transform.js';
 import type { Params, SrArch } from '../../src/types.js';
@@ -23,11 +25,106 @@ test('paper parameter count: x4 with 64 filters and 4 blocks', () => {
   assert.equal(srParamSpecs(resolveSrArch({ scale: 8 })).filter((s) => /^u\d\.kernel$/.test(s.name)).length, 3);
 });
 
-test('x2, x4, x8 (both upsampling modes, every skip) give f-times-larger images in [0, 1]', () => {
+test('sub-pixel x4 parameter count: 5x5 first conv, 3x3 output conv to 4*4*3 channels', () => {
+  // c1 5*5*3*64+64, 8 res convs x (36864+64), out 3*3*64*48+48; no upsampling stages.
+  const specs = srParamSpecs(resolveSrArch({ upsample: 'shuffle' }));
+  assert.is(specs.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0), 4_864 + 8 * 36_928 + 27_696);
+  assert.equal(specs.at(-2), { name: 'out.kernel', shape: [3, 3, 64, 48] });
+  assert.not.ok(specs.some((s) => s.name.startsWith('u')));
+});
+
+test('depthToSpace (reshape/transpose, differentiable) equals tf.depthToSpace NHWC for f = 2, 3, 4', () => {
+  for (const f of [2, 3, 4]) {
+    const x = image([2, 3, 5, f * f * 3], f);
+    const ours = depthToSpace(x, f);
+    const reference = tf.depthToSpace(x, f, 'NHWC');
+    assert.equal(ours.shape, [2, 3 * f, 5 * f, 3]);
+    assert.equal(Array.from(ours.dataSync()), Array.from(reference.dataSync()), `f ${f}`);
+    tf.dispose([x, ours, reference]);
+  }
+});
+
+test('bicubicUpsampleTf equals src/data/bicubic.ts bicubicUpsample (edges replicated) for f = 2, 4, 8', () => {
+  for (const f of [2, 4, 8]) {
+    for (const [h, w] of [[5, 7], [1, 1], [2, 3]] as const) {
+      const x = image([2, h, w, 3], 10 * f + h);
+      const ours = bicubicUpsampleTf(x, f);
+      assert.equal(ours.shape, [2, h * f, w * f, 3]);
+      const values = x.dataSync() as Float32Array;
+      const got = ours.dataSync();
+      let diff = 0;
+      for (let b = 0; b < 2; b++) {
+        const one = values.subarray(b * h * w * 3, (b + 1) * h * w * 3);
+        const reference = bicubicUpsample({ height: h, width: w, channels: 3, data: one }, f).data;
+        for (let i = 0; i < reference.length; i++) diff = Math.max(diff, Math.abs(got[b * reference.length + i]! - reference[i]!));
+      }
+      assert.ok(diff < 1e-5, `f ${f}, ${h}x${w}: max diff ${diff}`);
+      tf.dispose([x, ours]);
+    }
+  }
+});
+
+test('sub-pixel head: out channel (i f + j) 3 + c lands on pixel (f h + i, f w + j), over the bicubic skip', () => {
+  const f = 4;
+  const arch = resolveSrArch({ scale: f, upsample: 'shuffle', filters: 4, residualBlocks: 1 });
+  const params = initParams(arch, 9);
+  params['out.kernel']!.dispose();
+  params['out.kernel'] = tf.zeros([3, 3, 4, f * f * 3]);
+  params['out.bias']!.dispose();
+  const bias = Array.from({ length: f * f * 3 }, (_, k) => ((k * 7) % 11) / 10 - 0.5);
+  params['out.bias'] = tf.tensor1d(bias);
+  const [h, w] = [3, 2];
+  const x = image([1, h, w, 3], 11);
+  const y = transform({ arch, params, provenance: {} }, x).dataSync();
+  const skip = bicubicUpsample({ height: h, width: w, channels: 3, data: x.dataSync() as Float32Array }, f).data;
+  let diff = 0;
+  for (let yy = 0; yy < h * f; yy++) {
+    for (let xx = 0; xx < w * f; xx++) {
+      for (let c = 0; c < 3; c++) {
+        const k = ((yy % f) * f + (xx % f)) * 3 + c;
+        const o = (yy * w * f + xx) * 3 + c;
+        diff = Math.max(diff, Math.abs(y[o]! - Math.min(1, Math.max(0, skip[o]! + 0.5 * Math.tanh(bias[k]!)))));
+      }
+    }
+  }
+  assert.ok(diff < 1e-5, `max diff ${diff}`);
+  x.dispose();
+  disposeParams(params);
+});
+
+test('sub-pixel network trains: gradients reach every parameter and match a finite difference', () => {
+  const arch = resolveSrArch({ scale: 2, upsample: 'shuffle', filters: 4, residualBlocks: 1 });
+  const params = initParams(arch, 12);
+  const variables = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, tf.variable(v, true, `shuffle-grad-test/${k}`)]));
+  const x = image([2, 4, 5, 3], 13);
+  const weights = image([2, 8, 10, 3], 14);
+  const loss = () => tf.sum(tf.mul(transform({ arch, params: variables, provenance: {} }, x), weights)) as tf.Scalar;
+  const { value, grads } = tf.variableGrads(loss);
+  assert.is(Object.keys(grads).length, Object.keys(variables).length);
+  for (const [name, g] of Object.entries(grads)) {
+    const values = g.dataSync();
+    assert.ok(values.every(Number.isFinite) && values.some((v) => v !== 0), `gradient of ${name}`);
+  }
+  // d loss / d out.bias[0] by central difference.
+  const bias = variables['out.bias']!;
+  const base = bias.dataSync().slice();
+  const at = (delta: number): number => {
+    const shifted = base.slice();
+    shifted[0]! += delta;
+    bias.assign(tf.tensor1d(shifted));
+    return tf.tidy(() => loss().dataSync()[0]!);
+  };
+  const numeric = (at(1e-2) - at(-1e-2)) / 2e-2;
+  const analytic = grads['shuffle-grad-test/out.bias']!.dataSync()[0]!;
+  assert.ok(Math.abs(numeric - analytic) < 0.02 * Math.abs(analytic) + 1e-3, `numeric ${numeric} vs analytic ${analytic}`);
+  tf.dispose([x, weights, value, ...Object.values(grads), ...Object.values(variables), ...Object.values(params)]);
+});
+
+test('x2, x4, x8 (every upsampling mode, every skip) give f-times-larger images in [0, 1]', () => {
   const x = image([2, 5, 7, 3], 1);
   for (const scale of [2, 4, 8] as const) {
-    for (const upsample of ['resize', 'transpose'] as const) {
-      for (const skip of ['bilinear', 'nearest', 'none'] as const) {
+    for (const upsample of ['resize', 'transpose', 'shuffle'] as const) {
+      for (const skip of ['bicubic', 'bilinear', 'nearest', 'none'] as const) {
         const arch = resolveSrArch({ scale, upsample, skip, filters: 8, residualBlocks: 1 });
         const m = { arch, params: initParams(arch, scale), provenance: {} };
         const y = transform(m, x);

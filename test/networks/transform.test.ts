@@ -33,11 +33,24 @@ test('sr arch validation', () => {
   throwsOption(() => resolveSrArch({ scale: 3 as 2 }), RangeError, /^arch\.scale must be one of 2, 4, 8 \(received 3\)/);
   throwsOption(() => resolveSrArch({ scale: '4' as unknown as 4 }), TypeError, /^arch\.scale/);
   throwsOption(() => resolveSrArch({ filters: 0 }), RangeError, /^arch\.filters must be an integer in \[1, 1024\]/);
-  throwsOption(() => resolveSrArch({ skip: 'bicubic' as 'none' }), RangeError, /^arch\.skip must be one of bilinear, nearest, none/);
+  throwsOption(() => resolveSrArch({ skip: 'lanczos' as 'none' }), RangeError, /^arch\.skip must be one of bicubic, bilinear, nearest, none/);
+  throwsOption(() => resolveSrArch({ upsample: 'shufle' as 'shuffle' }), RangeError, /^arch\.upsample must be one of resize, transpose, shuffle/);
+  throwsOption(() => resolveSrArch({ c1Kernel: 4 }), RangeError, /^arch\.c1Kernel must be an odd integer in \[1, 15\] \(a centred kernel\) \(received 4\)/);
+  throwsOption(() => resolveSrArch({ outKernel: 17 }), RangeError, /^arch\.outKernel must be an integer in \[1, 15\]/);
+});
+
+test('sub-pixel SR defaults: 5x5 first conv, 3x3 output conv, bicubic skip; each overridable', () => {
+  assert.equal(resolveSrArch({ upsample: 'shuffle' }), { ...DEFAULT_SR_ARCH, upsample: 'shuffle', c1Kernel: 5, outKernel: 3, skip: 'bicubic' });
+  assert.equal(resolveSrArch({ upsample: 'shuffle', c1Kernel: 9, skip: 'bilinear' }), { ...DEFAULT_SR_ARCH, upsample: 'shuffle', c1Kernel: 9, outKernel: 3, skip: 'bilinear' });
+  assert.equal(DEFAULT_SR_ARCH.c1Kernel, 9);
+  assert.equal(DEFAULT_SR_ARCH.outKernel, 9);
 });
 
 test('parseArch: fills defaults, dispatches on task, wraps problems as E_MODEL_FORMAT naming the file', () => {
   assert.equal(parseArch('{"task":"sr","scale":2}'), { ...DEFAULT_SR_ARCH, scale: 2 });
+  // An SR file written before the kernel sizes were recorded: the paper's 9x9 convs and bilinear skip.
+  assert.equal(parseArch('{"task":"sr","scale":4,"filters":64,"residualBlocks":4,"upsample":"resize","skip":"bilinear"}'), DEFAULT_SR_ARCH);
+  assert.equal(parseArch(JSON.stringify(resolveSrArch({ upsample: 'shuffle', filters: 32 }))), resolveSrArch({ upsample: 'shuffle', filters: 32 }));
   assert.equal(parseArch(JSON.stringify(resolveStyleArch({ width: 0.5 }))), resolveStyleArch({ width: 0.5 }));
   const formatError = (json: string, pattern: RegExp): void =>
     assert.throws(() => parseArch(json, 'm.safetensors'), (e: Coded) => e.code === 'E_MODEL_FORMAT' && pattern.test(e.message));

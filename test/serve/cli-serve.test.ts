@@ -48,7 +48,8 @@ test('serve prints the URL, serves the models, and stops gracefully', async () =
 test('serve rejects bad --model values with the exit code for usage errors', async () => {
   assert.throws(() => parseModelSpecs(['../etc=x.safetensors']), /--model must be a NAME of letters/);
   assert.throws(() => parseModelSpecs(['a=x', 'a=y']), /--model must be a different NAME for each model \(received "a"\)/);
-  assert.throws(() => parseModelSpecs(['noequals']), /--model must be NAME=FILE/);
+  assert.throws(() => parseModelSpecs(['no/equals']), /--model must be NAME=FILE/);
+  assert.throws(() => parseModelSpecs(['=x.safetensors']), /--model must be NAME=FILE/);
   const context = memoryContext();
   const command = serveCommand(context, { waitForStop: async () => undefined });
   command.exitOverride();

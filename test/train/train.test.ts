@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mkdtempSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readLog } from '../../src/train/run-dir.js';
 import { resumeTraining, train, type TrainEvent } from '../../src/train/train.js';
-import type { TrainOptions } from '../../src/train/train-options.js';
+import { resolveTrainOptions, type TrainOptions } from '../../src/train/train-options.js';
 import { parseModel } from '../../src/weights/model-file.js';
 import { useBackend } from '../helpers/backends.js';
 import { tinyLossNetwork } from './fixtures/tiny-loss-network.js';
@@ -140,6 +140,59 @@ test('the SR task trains on blurred+bicubic LR inputs and writes an SR model', a
   assert.is(model.arch.task, 'sr');
   tf.dispose(Object.values(model.params));
   assert.ok((await readdir(join(dir, 'previews'))).includes('step-00000003.png'));
+});
+
+test('pixel-only SR (sub-pixel head, bicubic degradation) loads no loss network; degradation is recorded', async () => {
+  await onBackend('wasm');
+  const dir = join(work, 'sr-pixel');
+  const out = join(work, 'sr-pixel.safetensors');
+  const result = await train({
+    task: 'sr', data, out, imageSize: 16, batchSize: 2, iterations: 2, seed: 3, degradation: 'bicubic',
+    arch: { scale: 4, upsample: 'shuffle', filters: 4, residualBlocks: 1 }, loss: { contentWeight: 0, tvWeight: 0, pixelWeight: 1 },
+    // Loading this network would fail: the run must not try.
+    lossNetwork: 'vgg16', lossWeights: join(work, 'absent-vgg16.safetensors'), previewEvery: 0, dtype: 'F32',
+  }, dir);
+  assert.is(result.status, 'completed');
+  const model = parseModel(await readFile(out), 'sr-pixel');
+  assert.equal([model.arch.task === 'sr' && model.arch.upsample, model.arch.task === 'sr' && model.arch.skip], ['shuffle', 'bicubic']);
+  assert.match(model.provenance.trained_with ?? '', /x4 SR, bicubic degradation/);
+  assert.match(model.provenance.loss_network ?? '', /^none \(pixel and total-variation losses only\)/);
+  tf.dispose(Object.values(model.params));
+  assert.is(JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')).options.degradation, 'bicubic');
+});
+
+test('a run directory whose config.json predates `degradation` resumes with blur-bicubic, as it was trained', async () => {
+  await onBackend('cpu');
+  const options = (name: string, degradation?: 'blur-bicubic' | 'bicubic'): TrainOptions => ({
+    task: 'sr', data, out: join(work, `${name}.safetensors`), imageSize: 8, batchSize: 1, iterations: 3, seed: 4,
+    arch: { scale: 2, upsample: 'shuffle', filters: 2, residualBlocks: 0 }, loss: { contentWeight: 0, tvWeight: 0, pixelWeight: 1 },
+    previewEvery: 0, dtype: 'F32', ...(degradation ? { degradation } : {}),
+  });
+  const params = async (name: string) => {
+    const model = parseModel(await readFile(join(work, `${name}.safetensors`)), name);
+    const values = Object.values(model.params).flatMap((t) => Array.from(t.dataSync()));
+    tf.dispose(Object.values(model.params));
+    return values;
+  };
+  for (const [name, degradation] of [['old-blur', 'blur-bicubic'], ['old-bicubic', 'bicubic']] as const) await train(options(name, degradation), join(work, name));
+  const dir = join(work, 'old-split');
+  await train(options('old-split'), dir, { stopAtStep: 1 });
+  const configPath = join(dir, 'config.json');
+  const config = JSON.parse(await readFile(configPath, 'utf8'));
+  delete config.options.degradation;
+  await writeFile(configPath, JSON.stringify(config));
+  assert.is((await resumeTraining(dir)).status, 'completed');
+  const split = await params('old-split');
+  assert.equal(split, await params('old-blur'));
+  assert.not.equal(split, await params('old-bicubic'), 'the degradation changes the run (the check can fail)');
+});
+
+test('resolveTrainOptions: degradation defaults to blur-bicubic, is checked, and is for SR only', () => {
+  const base = { task: 'sr' as const, data: 'd', out: 'o.safetensors' };
+  assert.is(resolveTrainOptions(base).degradation, 'blur-bicubic');
+  assert.is(resolveTrainOptions({ ...base, degradation: 'bicubic' }).degradation, 'bicubic');
+  assert.throws(() => resolveTrainOptions({ ...base, degradation: 'gauss' as 'bicubic' }), /options\.degradation \(--degradation\) must be one of blur-bicubic, bicubic \(received "gauss"\)/);
+  assert.throws(() => resolveTrainOptions({ task: 'style', data: 'd', out: 'o', style: 's.png', degradation: 'bicubic' }), /options\.degradation \(--degradation\) must be absent for the style task/);
 });
 
 test('an existing run directory is not overwritten; aborting saves a checkpoint', async () => {

@@ -22,6 +22,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2dPadded, type ConvPadding } from './conv.js';
+import { depthToSpace } from './pixel-shuffle.js';
 import { padRowsAndCols, type RowBand } from './row-band.js';
 
 /**
@@ -63,7 +64,6 @@ export function upsampleResizeConv(x: tf.Tensor4D, kernel: tf.Tensor, padding: C
  */
 export function foldedResizeConv3x3(x: tf.Tensor4D, kernel: tf.Tensor4D, padding: ConvPadding, band?: RowBand): tf.Tensor4D {
   return tf.tidy(() => {
-    const [b, h, w] = x.shape;
     // Output (i, j) of a 3x3 conv on the 1-padded map reads low rows i-1..i+1
     // (kernel row t <-> low row i-1+t): phase dy's taps sit at t = dy, dy+1.
     const k3 = phaseKernels(kernel, resizeTaps);
@@ -75,7 +75,7 @@ export function foldedResizeConv3x3(x: tf.Tensor4D, kernel: tf.Tensor4D, padding
     } else {
       y = padding === 'same' ? tf.conv2d(x, k3, 1, 'same') : tf.conv2d(tf.mirrorPad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], 'symmetric'), k3, 1, 'valid');
     }
-    return depthToSpace2(y, b, h, w, kernel.shape[3]);
+    return depthToSpace(y, 2);
   });
 }
 
@@ -121,16 +121,6 @@ function phaseKernels(kernel: tf.Tensor4D, taps: PhaseTaps): tf.Tensor4D {
 }
 
 /**
- * [B, H, W, 4*C] with channel block 2*sy + sx -> [B, 2H, 2W, C], pixel
- * (2i+sy, 2j+sx). Reshape/transpose rather than `tf.depthToSpace`, which has
- * no gradient in tfjs-core 4.22.
- */
-function depthToSpace2(y: tf.Tensor4D, b: number, h: number, w: number, c: number): tf.Tensor4D {
-  // [B, H, W, sy, (sx, C)] -> [B, H, sy, W, (sx, C)]
-  return tf.reshape(tf.transpose(tf.reshape(y, [b, h, w, 2, 2 * c]), [0, 1, 3, 2, 4]), [b, 2 * h, 2 * w, c]);
-}
-
-/**
  * A stride-2 transposed conv with output size exactly 2H x 2W: the adjoint of
  * a stride-2 TF-'SAME' conv (how the ml5 checkpoints upsample, FORMAT.md
  * section 3). The kernel is in TF `conv2d_transpose` layout
@@ -154,7 +144,7 @@ export function upsampleTranspose(x: tf.Tensor4D, kernel: tf.Tensor, bias?: tf.T
       const phases = band
         ? tf.conv2d(padRowsAndCols(x, 1, 1, 'zero', band, (t) => tf.pad(t, [[0, 0], [0, 0], [1, 1], [0, 0]])), k3, 1, 'valid')
         : tf.conv2d(x, k3, 1, 'same');
-      y = depthToSpace2(phases, b, h, w, k.shape[2]);
+      y = depthToSpace(phases, 2);
     } else if (band) {
       throw new RangeError(`upsampleTranspose: row bands need a 3x3 kernel (got ${k.shape[0]}x${k.shape[1]})`);
     } else {

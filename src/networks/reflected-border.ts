@@ -1,0 +1,50 @@
+/**
+ * @file A loss network that sees every image continued by reflection beyond
+ * its border instead of by the zeros of its own 'same' convolutions.
+ *
+ * Why: with zero padding, every tap near the border responds to an edge
+ * between the picture and black that is in no photo, and the Gram matrices
+ * average those responses in. A transform network trained against them can
+ * lower the style loss with features that only pay off at the border, and
+ * grows saturated blobs there (models/wave.md shows the runs). Reflecting
+ * the input by `margin` pixels and cropping each tap back to the picture's
+ * own positions removes that edge from every loss term.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { optionRangeError } from '../errors.js';
+import type { FeatureMaps, ImageBatch, LossNetwork } from '../types.js';
+import { reflectionPad } from './layers/reflection-pad.js';
+
+/**
+ * Wraps `network` so that `features` pads the images by `margin` pixels
+ * (reflection) and crops every tap back to the unpadded image's extent. A
+ * tap of stride s (input size / tap size) is cropped by margin / s cells, so
+ * `margin` must be a multiple of the largest stride asked for.
+ * @param margin pixels added on each side, a positive integer (16 suits taps down to 1/16 resolution)
+ * @returns a network that owns `network` (its dispose disposes it)
+ * @throws RangeError E_OPTIONS for a bad margin; from features, when a tap's stride does not divide the margin
+ */
+export function withReflectedBorder(network: LossNetwork, margin: number): LossNetwork {
+  if (!Number.isInteger(margin) || margin < 1) throw optionRangeError('margin', 'a positive integer', margin);
+  return {
+    name: `${network.name} (reflected border ${margin})`,
+    taps: network.taps,
+    source: network.source,
+    features(images: ImageBatch, taps: readonly string[]): FeatureMaps {
+      const [, height, width] = images.shape;
+      return tf.tidy(() => {
+        const maps = network.features(reflectionPad(images as tf.Tensor4D, [margin, margin], [margin, margin]), taps);
+        const cropped: FeatureMaps = {};
+        for (const tap of taps) {
+          const map = maps[tap]!;
+          const stride = Math.round((height + 2 * margin) / map.shape[1]);
+          if (margin % stride !== 0) throw optionRangeError('margin', `a multiple of ${stride}, the stride of tap ${tap}`, margin);
+          const offset = margin / stride;
+          cropped[tap] = tf.slice(map, [0, offset, offset, 0], [-1, Math.ceil(height / stride), Math.ceil(width / stride), -1]);
+        }
+        return cropped;
+      });
+    },
+    dispose: () => network.dispose(),
+  };
+}
