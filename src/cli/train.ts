@@ -133,11 +133,10 @@ async function toTrainOptions(task: TrainTask, o: TrainCliOptions): Promise<Trai
   if (o.upsample !== undefined) arch.upsample = o.upsample;
   if (o.scale !== undefined) arch.scale = o.scale;
   if (o.filters !== undefined) arch.filters = o.filters;
-  // Without --loss-taps a layers network exposes every layer, so the recipe's defaults (src/train/loss-recipes.ts) find their taps too.
-  const lossTaps = o.lossTaps;
   return {
     task, data: o.data, out: o.out, style: o.style, styleSize: o.styleSize, arch, loss,
-    lossNetwork: o.lossNetwork, lossWeights: lossWeightsFlag(o), lossTaps, lossPreprocess: o.lossPreprocess,
+    // Without --loss-taps a layers network exposes every layer, so the recipe's defaults (src/train/loss-recipes.ts) find their taps too.
+    lossNetwork: o.lossNetwork, lossWeights: lossWeightsFlag(o), lossTaps: o.lossTaps, lossPreprocess: o.lossPreprocess,
     imageSize: o.imageSize, degradation: o.degradation, batchSize: o.batchSize, iterations: o.iterations, epochs: o.epochs, lr: o.lr, lrDecay: o.lrDecay,
     seed: o.seed, flip: o.flip, checkpointEvery: o.checkpointEvery, keepCheckpoints: o.keepCheckpoints, previewEvery: o.previewEvery, dtype: o.dtype,
     init: o.init, lossBorder: o.lossBorder, teacher: o.teacher === undefined ? undefined : await resolveModel(o.teacher),

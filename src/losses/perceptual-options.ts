@@ -34,11 +34,11 @@ export interface PerceptualLossOptions {
   tvPower?: 1 | 2;
 }
 
-/** `PerceptualLossOptions` with every field set and validated; layer weights hold one entry per layer. */
 /** How the style layers' losses are scaled before their weights apply (see PerceptualLossOptions). */
 export const STYLE_NORMALIZATIONS = Object.freeze(['none', 'target'] as const);
 export type StyleNormalization = (typeof STYLE_NORMALIZATIONS)[number];
 
+/** `PerceptualLossOptions` with every field set and validated; layer weights hold one entry per layer. */
 export interface ResolvedPerceptualLossOptions {
   readonly contentLayers: readonly string[];
   readonly contentWeight: number;

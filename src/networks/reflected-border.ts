@@ -4,11 +4,10 @@
  *
  * Why: with zero padding, every tap near the border responds to an edge
  * between the picture and black that is in no photo, and the Gram matrices
- * average those responses in. A transform network trained against them can
- * lower the style loss with features that only pay off at the border, and
- * grows saturated blobs there (models/wave.md shows the runs). Reflecting
- * the input by `margin` pixels and cropping each tap back to the picture's
- * own positions removes that edge from every loss term.
+ * average those responses in. Reflecting the input by `margin` pixels and
+ * cropping each tap back to the picture's own positions removes that edge
+ * from every loss term. (It was tested as the cause of the edge blobs of
+ * early style training and is not it: bench/RESULTS-style-recipe.md.)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { optionRangeError } from '../errors.js';

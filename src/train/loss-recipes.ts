@@ -3,9 +3,9 @@
  * paper's (TASK_DEFAULTS); a tfjs layers model has its own layer names and
  * feature scales, so its defaults are measured for it. The offline loss
  * network of this project is ml5's darknettiny ImageNet classifier; its
- * recipe was settled by the controlled runs recorded in models/wave.md.
+ * recipe was settled by the controlled runs in bench/RESULTS-style-recipe.md.
  */
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import type { PerceptualLossOptions } from '../losses/perceptual-options.js';
 import type { TrainTask } from './train-options.js';
 
@@ -43,6 +43,6 @@ const DARKNETTINY: Readonly<Record<TrainTask, PerceptualLossOptions>> = Object.f
  * `.../darknettiny/model.json`).
  */
 export function lossRecipe(task: TrainTask, lossNetwork: string): PerceptualLossOptions | null {
-  const folder = basename(lossNetwork) === 'model.json' ? basename(lossNetwork.slice(0, -'/model.json'.length)) : basename(lossNetwork);
+  const folder = basename(lossNetwork) === 'model.json' ? basename(dirname(lossNetwork)) : basename(lossNetwork);
   return folder === 'darknettiny' ? DARKNETTINY[task] : null;
 }
