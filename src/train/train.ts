@@ -10,15 +10,13 @@ import type { Tensor3D, Variable } from '@tensorflow/tfjs-core';
 import { mkdir } from 'node:fs/promises';
 import { optionRangeError, perceptualError } from '../errors.js';
 import { loadCenterCrops } from '../data/center-crop.js';
-import { openImageDataset, type ImageDataset } from '../data/dataset.js';
+import { openImageDataset, type ImageDataset, type RgbPixels } from '../data/dataset.js';
 import { degradeForSr, type PlainBatch } from '../data/sr-degradation.js';
 import { resolvePerceptualLossOptions, styleTargets, type PerceptualLossNumbers } from '../losses/perceptual.js';
 import { resolveSrArch, resolveStyleArch } from '../networks/arch.js';
 import { initParams } from '../networks/init.js';
 import type { LossNetwork, SrArch, StyleArch, TransformArch, TransformModel } from '../types.js';
 import { loadModel, saveModel } from '../weights/model-file.js';
-import { loadTransformModel } from '../weights/load-transform-model.js';
-import { transform } from '../networks/transform.js';
 import { type CheckpointData, loadLatestCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { loadRunLossNetwork, loadStyleImage, lossNeedsNetwork, NO_LOSS_NETWORK } from './run-inputs.js';
 import { writePreview } from './preview.js';
@@ -26,6 +24,7 @@ import { appendLog, readRunConfig, truncateLog, writeRunConfig } from './run-dir
 import { restoreAdam, snapshotAdam } from './adam-state.js';
 import { learningRateAt, resolveTrainOptions, type ResolvedTrainOptions, totalSteps, type TrainOptions } from './train-options.js';
 import { trainStep } from './train-step.js';
+import { loadTeacher, teacherOutput } from './teacher.js';
 
 /** Events a caller (the CLI's progress display, tests) receives. */
 export type TrainEvent =
@@ -106,15 +105,22 @@ async function run(options: ResolvedTrainOptions, runDir: string, latest: { chec
   const warn = (message: string) => emit({ type: 'warning', message });
   const arch = resolveArchFor(options);
   const checkpoint = latest?.checkpoint ?? null;
-  const dataset = await openImageDataset({ roots: options.data, size: options.imageSize, batchSize: options.batchSize, seed: options.seed, flip: options.flip, minSide: options.task === 'sr' ? Math.ceil(options.imageSize / 2) : Math.min(32, options.imageSize), warn, state: checkpoint?.dataset });
+  const disposables: tf.Tensor[] = [];
+  const teacher = options.task === 'distill' ? await loadTeacher(options.teacher!) : null;
+  if (teacher) disposables.push(...Object.values(teacher.params));
+  const pairedTarget = teacher ? (photo: RgbPixels) => teacherOutput(teacher, photo) : undefined;
+  const dataset = await openImageDataset({
+    roots: options.data, size: options.imageSize, batchSize: options.batchSize, seed: options.seed, flip: options.flip,
+    minSide: options.task === 'sr' ? Math.ceil(options.imageSize / 2) : Math.min(32, options.imageSize), warn, state: checkpoint?.dataset, pairedTarget,
+  }).catch((error: unknown) => {
+    tf.dispose(disposables);
+    throw error;
+  });
   const total = totalSteps(options, dataset.entries.length);
   const ownNetwork = hooks.lossNetwork === undefined;
   // A pixel/TV-only loss (the SR pixel baseline) runs without a loss network, so it needs no VGG weights.
   const pixelOnly = hooks.lossNetwork === undefined && !lossNeedsNetwork(options.loss);
   const network = hooks.lossNetwork ?? (pixelOnly ? NO_LOSS_NETWORK : await loadRunLossNetwork(options));
-  const disposables: tf.Tensor[] = [];
-  const teacher = options.task === 'distill' ? await loadTeacher(options.teacher!) : null;
-  if (teacher) disposables.push(...Object.values(teacher.params));
   let variables: Record<string, Variable> = {};
   const optimizer = tf.train.adam(options.lr);
   try {
@@ -158,9 +164,9 @@ async function run(options: ResolvedTrainOptions, runDir: string, latest: { chec
       const epoch = dataset.epoch;
       const batch = await dataset.next();
       const crops = tensorOf(batch);
-      // Style: the crops are input and content target; SR: they are the HR target of their degraded copy; distill: the input of teacher and student.
+      // Style: the crops are input and content target; SR: they are the HR target of their degraded copy; distill: the student's input, the teacher's output its target.
       const input = arch.task === 'sr' ? tensorOf(degradeForSr(batch, arch.scale, options.degradation)) : crops;
-      const target = teacher ? transform(teacher, crops, { lean: true }) : crops;
+      const target = batch.target ? tensorOf({ shape: batch.shape, data: batch.target }) : crops;
       const lr = learningRateAt(options, step);
       (optimizer as unknown as { learningRate: number }).learningRate = lr; // Adam reads it on every applyGradients.
       try {
@@ -192,19 +198,6 @@ async function run(options: ResolvedTrainOptions, runDir: string, latest: { chec
 
 function tensorOf(batch: PlainBatch): tf.Tensor4D {
   return tf.tensor4d(batch.data, [...batch.shape]);
-}
-
-/**
- * The teacher of a distill run: any style model (file or ml5 checkpoint).
- * @throws RangeError E_OPTIONS when it is a super-resolution model
- */
-async function loadTeacher(path: string): Promise<TransformModel> {
-  const teacher = await loadTransformModel(path);
-  if (teacher.arch.task !== 'style') {
-    tf.dispose(Object.values(teacher.params));
-    throw optionRangeError('options.teacher (--teacher)', 'a style model (file or ml5 checkpoint folder)', `${path}, a x${teacher.arch.scale} super-resolution model`);
-  }
-  return teacher;
 }
 
 let runCounter = 0;
