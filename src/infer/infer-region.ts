@@ -10,6 +10,7 @@ import { imageToTensor } from '../data/image-tensor.js';
 import type { Params, TransformModel } from '../types.js';
 import type { RgbImage } from './rgb-image.js';
 import type { Rect } from './tile-plan.js';
+import { readSlice } from '../runtime/read-rows.js';
 
 /** What a region's instance norms do (style only; ignored for SR, which has none). */
 export type StatsRequest =
@@ -75,7 +76,7 @@ export function inferRegion(model: TransformModel, request: RegionRequest): Regi
     values =
       crop.width === 0 || crop.height === 0
         ? new Float32Array(0)
-        : tf.tidy(() => tf.slice(output, [0, crop.y, crop.x, 0], [1, crop.height, crop.width, 3]).dataSync() as Float32Array);
+        : readSlice(output, [0, crop.y, crop.x, 0], [1, crop.height, crop.width, 3]);
   } finally {
     output.dispose();
   }

@@ -16,5 +16,19 @@ export function readRows(x: tf.Tensor4D, start: number, rows: number): Float32Ar
     const view = backend.typedArrayFromHeap({ shape: [...x.shape], dtype: 'float32', dataId: x.dataId }) as Float32Array;
     return view.slice(start * w * c, (start + rows) * w * c);
   }
-  return tf.tidy(() => tf.slice(x, [0, start, 0, 0], [1, rows, w, c]).dataSync() as Float32Array);
+  return readSlice(x, [0, start, 0, 0], [1, rows, w, c]);
+}
+
+/**
+ * The values of `tf.slice(x, begin, size)`. Deliberately not through
+ * tf.tidy: tidy walks whatever its callback returns looking for tensors,
+ * element by element for a typed array, which costs seconds on a megapixel map.
+ */
+export function readSlice(x: tf.Tensor, begin: number[], size: number[]): Float32Array {
+  const sliced = tf.slice(x, begin, size);
+  try {
+    return sliced.dataSync() as Float32Array;
+  } finally {
+    sliced.dispose();
+  }
 }
