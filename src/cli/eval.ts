@@ -13,6 +13,7 @@ import { optionRangeError, perceptualError } from '../errors.js';
 import type { ImageQuality } from '../metrics/index.js';
 import type { SrEvalResult } from '../eval/eval-sr.js';
 import type { StyleEvalResult } from '../eval/eval-style.js';
+import type { DistillEvalResult } from '../eval/eval-distill.js';
 import type { LossNetwork, TransformModel } from '../types.js';
 import { type CommonOptions, chooseBackend, commandAction, parseInteger, withCommonOptions } from './command-helpers.js';
 import type { CliContext } from './context.js';
@@ -20,6 +21,14 @@ import { addVggJudgeOptions, checkSeedOrWeights, type VggJudgeCliOptions } from 
 import type { Output } from './output.js';
 
 interface FormatOptions { json?: boolean; csv?: boolean }
+
+interface EvalDistillCliOptions extends CommonOptions, FormatOptions {
+  images: string;
+  teacher: string;
+  model: string;
+  maxSize?: number;
+  runs?: number;
+}
 
 interface EvalSrOptions extends CommonOptions, FormatOptions {
   hr: string;
@@ -137,6 +146,39 @@ export function evalCommand(context: CliContext): Command {
       }),
     ),
   );
+  const distill = new Command('distill')
+    .description("How closely a student style model (perceptual train distill) reproduces its teacher on held-out photos: PSNR (RGB, 8-bit) of the student's output against the teacher's, and both models' times.")
+    .requiredOption('--images <dir>', 'folder of held-out photos (not the training photos)')
+    .requiredOption('--teacher <model>', 'the teacher: a model file, a bundled model name or an ml5 checkpoint folder')
+    .requiredOption('--model <model>', 'the student: a model file or a bundled model name')
+    .option('--max-size <px>', 'reduce photos so their long side is at most this (default 512)', parseInteger)
+    .option('--runs <n>', 'timed runs of each model per photo after a warm-up (default 1)', parseInteger);
+  group.addCommand(
+    withCommonOptions(withFormats(distill)).action(
+      commandAction(context, async (output: Output, options: EvalDistillCliOptions) => {
+        checkFormats(options);
+        await chooseBackend(context, output, options.backend, 'infer');
+        const { evaluateDistill } = await import('../eval/eval-distill.js');
+        const { loadTransformModel } = await import('../weights/load-transform-model.js');
+        const { resolveModel } = await import('../weights/model-registry.js');
+        const models: TransformModel[] = [];
+        try {
+          for (const path of [options.teacher, options.model]) {
+            const model = await loadTransformModel(await resolveModel(path));
+            models.push(model);
+            if (model.arch.task !== 'style') throw optionRangeError(path === options.teacher ? '--teacher' : '--model', 'a style model', `${path} (a super-resolution model)`);
+          }
+          const result = await evaluateDistill({
+            imagesDir: options.images, teacher: models[0]!, student: models[1]!, maxSide: options.maxSize, runs: options.runs,
+            onImage: (row, index, total) => output.info(`[${index + 1}/${total}] ${row.image}: ${row.psnr.toFixed(2)} dB`),
+          });
+          output.result(options.json ? JSON.stringify(result) : options.csv ? distillCsv(result) : distillTable(result));
+        } finally {
+          for (const model of models) tf.dispose(Object.values(model.params));
+        }
+      }),
+    ),
+  );
   return group;
 }
 
@@ -204,4 +246,20 @@ function styleCsv(result: StyleEvalResult): string {
 
 function csvField(text: string): string {
   return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function distillTable(result: DistillEvalResult): string {
+  const lines = ['image                      size       PSNR vs teacher   teacher ms   student ms'];
+  for (const r of result.rows) {
+    lines.push(`${r.image.padEnd(26)} ${`${r.width}x${r.height}`.padEnd(10)} ${r.psnr.toFixed(2).padStart(10)} dB ${r.teacherMs.toFixed(0).padStart(12)} ${r.studentMs.toFixed(0).padStart(12)}`);
+  }
+  const m = result.mean;
+  lines.push(`${'mean'.padEnd(37)} ${m.psnr.toFixed(2).padStart(10)} dB ${m.teacherMs.toFixed(0).padStart(12)} ${m.studentMs.toFixed(0).padStart(12)}   (student ${m.speedup.toFixed(1)}x faster)`);
+  return lines.join('\n');
+}
+
+function distillCsv(result: DistillEvalResult): string {
+  const rows = result.rows.map((r) => [r.image, r.width, r.height, r.psnr.toFixed(4), r.teacherMs.toFixed(1), r.studentMs.toFixed(1)].join(','));
+  const m = result.mean;
+  return ['image,width,height,psnr_vs_teacher,teacher_ms,student_ms', ...rows, ['mean', '', '', m.psnr.toFixed(4), m.teacherMs.toFixed(1), m.studentMs.toFixed(1)].join(',')].join('\n');
 }
