@@ -12,7 +12,10 @@
  * wasm load and model load are not timed), then all images are submitted at
  * once and the wall time until the last one resolves is measured.
  *
- * Run: node --import tsx bench/pool-throughput.bench.ts [--workers 1,2] [--images 8] [--size 256]
+ * `--model NAME|FILE` runs a trained style model instead (a bundled name such
+ * as a real-time student, or a file).
+ *
+ * Run: node --import tsx bench/pool-throughput.bench.ts [--workers 1,2] [--images 8] [--size 256] [--model NAME|FILE]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,6 +27,8 @@ import { initParams } from '../src/networks/init.js';
 import { selectBackend } from '../src/runtime/index.js';
 import { createPool, type RgbImage } from '../src/serve/pool.node.js';
 import { saveModel } from '../src/weights/model-file.js';
+import { resolveModel } from '../src/weights/model-registry.js';
+import { loadTransformModel } from '../src/weights/load-transform-model.js';
 
 const args = process.argv.slice(2);
 const value = (name: string, fallback: string): string => {
@@ -89,12 +94,21 @@ async function main(): Promise<void> {
   console.log(`command: node --import tsx bench/pool-throughput.bench.ts ${args.join(' ')}`.trimEnd());
   // The cpu backend only builds the weights to save; every worker runs wasm.
   await selectBackend({ backend: 'cpu' });
-  const arch = resolveStyleArch({});
+  const named = value('model', '');
   const dir = mkdtempSync(join(tmpdir(), 'perceptual-pool-bench-'));
   const results: ChildResult[] = [];
+  let what = 'style width 1 (resize-conv), random weights';
   try {
-    const path = join(dir, 'style-w1.safetensors');
-    await saveModel(path, { arch, params: initParams(arch, 1), provenance: {} });
+    let path = join(dir, 'style-w1.safetensors');
+    if (named === '') {
+      const arch = resolveStyleArch({});
+      await saveModel(path, { arch, params: initParams(arch, 1), provenance: {} });
+    } else {
+      path = await resolveModel(named);
+      const model = await loadTransformModel(path);
+      what = `${named} ${JSON.stringify(model.arch)}`;
+      for (const t of Object.values(model.params)) t.dispose();
+    }
     for (const workers of workerCounts) {
       const stdout = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', path, String(workers), String(count), String(size)], {
         encoding: 'utf8',
@@ -109,7 +123,7 @@ async function main(): Promise<void> {
   }
   const base = results.find((r) => r.workers === 1);
   const baseRate = base ? (base.images * 1000) / base.wallMs : undefined;
-  console.log(`\n${count} images ${size}x${size}, style width 1 (resize-conv), wasm in every worker\n`);
+  console.log(`\n${count} images ${size}x${size}, ${what}, wasm in every worker\n`);
   console.log('| workers | wall s | images/s | ms/image (wall / images) | speed-up vs 1 worker | goal (0.9 x workers) | CPU cores busy (process CPU time / wall) | warm-up s (not timed) | peak RSS MiB |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of results) {

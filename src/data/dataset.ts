@@ -10,11 +10,6 @@
  * (seed, t). So the whole position is `{ seed, position: t }`, prefetching
  * never disturbs it, and a resumed run reads exactly the batches a straight
  * run would.
- *
- * Paired targets (distillation): `pairedTarget` maps each decoded photo to
- * an image of the same size (a teacher network's output), computed once per
- * photo and cached beside it; every crop then comes with the same crop of
- * that image. A fixed teacher would otherwise run on every crop of every step.
  */
 import { readdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
@@ -26,18 +21,6 @@ import type { PlainBatch } from './sr-degradation.js';
 
 /** File extensions the dataset reads (lower case). */
 export const DATASET_EXTENSIONS = Object.freeze(['.jpg', '.jpeg', '.png', '.webp'] as const);
-
-/** A decoded photo (or its paired target): 8-bit RGB, row-major. */
-export interface RgbPixels {
-  readonly data: Uint8Array;
-  readonly width: number;
-  readonly height: number;
-}
-
-/** A batch of crops and, with `pairedTarget`, the same crops of each photo's target. */
-export interface TrainingBatch extends PlainBatch {
-  readonly target?: Float32Array;
-}
 
 /** The checkpointable position of a dataset. */
 export interface DatasetState {
@@ -63,8 +46,6 @@ export interface ImageDatasetOptions {
   cacheBytes?: number;
   /** Where skip warnings go (default console.warn). */
   warn?: (message: string) => void;
-  /** The paired target of a photo (same width and height), computed once per photo; see the file comment. */
-  pairedTarget?: (photo: RgbPixels) => Promise<RgbPixels>;
   /** Resume from this position. */
   state?: DatasetState;
 }
@@ -121,11 +102,11 @@ export function mixSeed(a: number, b: number): number {
 export class ImageDataset {
   readonly entries: readonly DatasetEntry[];
   readonly summary: DatasetSummary;
-  private readonly options: Required<Omit<ImageDatasetOptions, 'state' | 'roots' | 'pairedTarget'>> & Pick<ImageDatasetOptions, 'pairedTarget'>;
+  private readonly options: Required<Omit<ImageDatasetOptions, 'state' | 'roots'>>;
   private position: number;
-  private readonly queue: { position: number; batch: Promise<TrainingBatch> }[] = [];
+  private readonly queue: { position: number; batch: Promise<PlainBatch> }[] = [];
   private readonly permutations = new Map<number, Int32Array>();
-  private readonly cache = new Map<string, { photo: RgbPixels; target: RgbPixels | null }>();
+  private readonly cache = new Map<string, { data: Buffer; width: number; height: number }>();
   private cachedBytes = 0;
   private readonly failed = new Set<string>();
   private readonly skipped: { path: string; reason: string }[];
@@ -150,11 +131,10 @@ export class ImageDataset {
   }
 
   /**
-   * The next batch: float32 NHWC [batchSize, size, size, 3] in [0, 1], as a plain buffer
-   * (with `target` of the same shape when the dataset has paired targets).
+   * The next batch: float32 NHWC [batchSize, size, size, 3] in [0, 1], as a plain buffer.
    * Starts decoding the following batches before returning.
    */
-  async next(): Promise<TrainingBatch> {
+  async next(): Promise<PlainBatch> {
     const step = this.options.batchSize;
     if (this.queue[0]?.position !== this.position) {
       this.queue.length = 0;
@@ -200,21 +180,18 @@ export class ImageDataset {
     return perm;
   }
 
-  private async decodeBatch(start: number): Promise<TrainingBatch> {
+  private async decodeBatch(start: number): Promise<PlainBatch> {
     const { batchSize, size } = this.options;
     const per = size * size * 3;
     const data = new Float32Array(batchSize * per);
-    const target = this.options.pairedTarget ? new Float32Array(batchSize * per) : undefined;
     for (let b = 0; b < batchSize; b++) {
-      const item = await this.decodeItem(start + b);
-      data.set(item.crop, b * per);
-      if (target) target.set(item.target!, b * per);
+      data.set(await this.decodeItem(start + b), b * per);
     }
-    return { shape: [batchSize, size, size, 3], data, ...(target ? { target } : {}) };
+    return { shape: [batchSize, size, size, 3], data };
   }
 
   /** Decodes item t; an unreadable image is skipped (warned once) for the next readable one. */
-  private async decodeItem(item: number): Promise<{ crop: Float32Array; target: Float32Array | null }> {
+  private async decodeItem(item: number): Promise<Float32Array> {
     const n = this.entries.length;
     for (let k = 0; k < n; k++) {
       const entry = this.itemEntry(item + k);
@@ -231,51 +208,38 @@ export class ImageDataset {
     throw perceptualError('E_DATASET', `No image in the dataset could be decoded (${this.skipped.length} skipped). Check the files under --data.`);
   }
 
-  private async crop(entry: DatasetEntry, plan: CropPlan): Promise<{ crop: Float32Array; target: Float32Array | null }> {
-    const source = this.cache.get(entry.path) ?? (await this.decode(entry, plan));
-    return { crop: cropPixels(source.photo, plan), target: source.target && cropPixels(source.target, plan) };
+  private async crop(entry: DatasetEntry, plan: CropPlan): Promise<Float32Array> {
+    const { size } = plan;
+    let source = this.cache.get(entry.path);
+    if (!source) {
+      let pipeline = sharp(entry.path, { failOn: 'error' });
+      if (plan.resizeWidth !== entry.width || plan.resizeHeight !== entry.height) {
+        pipeline = pipeline.resize(plan.resizeWidth, plan.resizeHeight, { fit: 'fill', kernel: 'lanczos3' });
+      }
+      const { data, info } = await pipeline.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+      if (info.channels !== 3 || info.width !== plan.resizeWidth || info.height !== plan.resizeHeight) {
+        throw new Error(`decoded to ${info.width}x${info.height}x${info.channels}, expected ${plan.resizeWidth}x${plan.resizeHeight}x3`);
+      }
+      source = { data, width: info.width, height: info.height };
+      if (this.cachedBytes + data.byteLength <= this.options.cacheBytes) {
+        this.cache.set(entry.path, source);
+        this.cachedBytes += data.byteLength;
+      }
+    }
+    const out = new Float32Array(size * size * 3);
+    for (let y = 0; y < size; y++) {
+      const row = ((plan.top + y) * source.width + plan.left) * 3;
+      for (let x = 0; x < size; x++) {
+        const sx = plan.flip ? size - 1 - x : x;
+        const o = (y * size + x) * 3;
+        const s = row + sx * 3;
+        out[o] = source.data[s]! / 255;
+        out[o + 1] = source.data[s + 1]! / 255;
+        out[o + 2] = source.data[s + 2]! / 255;
+      }
+    }
+    return out;
   }
-
-  /** The photo at the plan's size and its paired target, cached while the byte budget lasts. */
-  private async decode(entry: DatasetEntry, plan: CropPlan): Promise<{ photo: RgbPixels; target: RgbPixels | null }> {
-    let pipeline = sharp(entry.path, { failOn: 'error' });
-    if (plan.resizeWidth !== entry.width || plan.resizeHeight !== entry.height) {
-      pipeline = pipeline.resize(plan.resizeWidth, plan.resizeHeight, { fit: 'fill', kernel: 'lanczos3' });
-    }
-    const { data, info } = await pipeline.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3 || info.width !== plan.resizeWidth || info.height !== plan.resizeHeight) {
-      throw new Error(`decoded to ${info.width}x${info.height}x${info.channels}, expected ${plan.resizeWidth}x${plan.resizeHeight}x3`);
-    }
-    const photo: RgbPixels = { data, width: info.width, height: info.height };
-    const target = this.options.pairedTarget ? await this.options.pairedTarget(photo) : null;
-    if (target && (target.width !== photo.width || target.height !== photo.height || target.data.length !== photo.data.length)) {
-      throw new Error(`its paired target is ${target.width}x${target.height}, expected ${photo.width}x${photo.height}`);
-    }
-    const bytes = data.byteLength + (target?.data.byteLength ?? 0);
-    if (this.cachedBytes + bytes <= this.options.cacheBytes) {
-      this.cache.set(entry.path, { photo, target });
-      this.cachedBytes += bytes;
-    }
-    return { photo, target };
-  }
-}
-
-/** The plan's square crop of `source` (already at the plan's size), mirrored when planned, as floats in [0, 1]. */
-function cropPixels(source: RgbPixels, plan: CropPlan): Float32Array {
-  const { size } = plan;
-  const out = new Float32Array(size * size * 3);
-  for (let y = 0; y < size; y++) {
-    const row = ((plan.top + y) * source.width + plan.left) * 3;
-    for (let x = 0; x < size; x++) {
-      const sx = plan.flip ? size - 1 - x : x;
-      const o = (y * size + x) * 3;
-      const s = row + sx * 3;
-      out[o] = source.data[s]! / 255;
-      out[o + 1] = source.data[s + 1]! / 255;
-      out[o + 2] = source.data[s + 2]! / 255;
-    }
-  }
-  return out;
 }
 
 /**
@@ -327,7 +291,7 @@ export async function openImageDataset(options: ImageDatasetOptions): Promise<Im
   return new ImageDataset(
     entries,
     summary,
-    { size: options.size, batchSize: options.batchSize, seed: options.seed, flip: options.flip ?? true, minSide, prefetch, cacheBytes: options.cacheBytes ?? 512 * 2 ** 20, warn, pairedTarget: options.pairedTarget },
+    { size: options.size, batchSize: options.batchSize, seed: options.seed, flip: options.flip ?? true, minSide, prefetch, cacheBytes: options.cacheBytes ?? 512 * 2 ** 20, warn },
     options.state,
   );
 }

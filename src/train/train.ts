@@ -10,7 +10,7 @@ import type { Tensor3D, Variable } from '@tensorflow/tfjs-core';
 import { mkdir } from 'node:fs/promises';
 import { optionRangeError, perceptualError } from '../errors.js';
 import { loadCenterCrops } from '../data/center-crop.js';
-import { openImageDataset, type ImageDataset, type RgbPixels } from '../data/dataset.js';
+import { openImageDataset, type ImageDataset } from '../data/dataset.js';
 import { degradeForSr, type PlainBatch } from '../data/sr-degradation.js';
 import { resolvePerceptualLossOptions, styleTargets, type PerceptualLossNumbers } from '../losses/perceptual.js';
 import { resolveSrArch, resolveStyleArch } from '../networks/arch.js';
@@ -108,10 +108,9 @@ async function run(options: ResolvedTrainOptions, runDir: string, latest: { chec
   const disposables: tf.Tensor[] = [];
   const teacher = options.task === 'distill' ? await loadTeacher(options.teacher!) : null;
   if (teacher) disposables.push(...Object.values(teacher.params));
-  const pairedTarget = teacher ? (photo: RgbPixels) => teacherOutput(teacher, photo) : undefined;
   const dataset = await openImageDataset({
     roots: options.data, size: options.imageSize, batchSize: options.batchSize, seed: options.seed, flip: options.flip,
-    minSide: options.task === 'sr' ? Math.ceil(options.imageSize / 2) : Math.min(32, options.imageSize), warn, state: checkpoint?.dataset, pairedTarget,
+    minSide: options.task === 'sr' ? Math.ceil(options.imageSize / 2) : Math.min(32, options.imageSize), warn, state: checkpoint?.dataset,
   }).catch((error: unknown) => {
     tf.dispose(disposables);
     throw error;
@@ -164,9 +163,11 @@ async function run(options: ResolvedTrainOptions, runDir: string, latest: { chec
       const epoch = dataset.epoch;
       const batch = await dataset.next();
       const crops = tensorOf(batch);
-      // Style: the crops are input and content target; SR: they are the HR target of their degraded copy; distill: the student's input, the teacher's output its target.
+      // Style: the crops are input and content target; SR: they are the HR target of their degraded copy; distill: the student's input,
+      // and the teacher's output ON THE CROP its target (not a crop of its output on the whole photo: instance-norm statistics of a
+      // 128 px crop differ from the photo's enough to put the two 17-20 dB apart, bench/RESULTS-distill.md).
       const input = arch.task === 'sr' ? tensorOf(degradeForSr(batch, arch.scale, options.degradation)) : crops;
-      const target = batch.target ? tensorOf({ shape: batch.shape, data: batch.target }) : crops;
+      const target = teacher ? teacherOutput(teacher, crops) : crops;
       const lr = learningRateAt(options, step);
       (optimizer as unknown as { learningRate: number }).learningRate = lr; // Adam reads it on every applyGradients.
       try {

@@ -92,31 +92,6 @@ test('crops are the planned pixels (red = x, green = y), flips mirror them', asy
   assert.is(checked, 9);
 });
 
-test('paired targets: each crop comes with the same crop of its photo\'s target, computed once per photo', async () => {
-  // The target swaps red and green, so a target pixel names the (y, x) of the photo pixel it must sit on.
-  const calls: string[] = [];
-  const pairedTarget = async (photo: { data: Uint8Array; width: number; height: number }) => {
-    calls.push(`${photo.width}x${photo.height}`);
-    const data = new Uint8Array(photo.data.length);
-    for (let i = 0; i < data.length; i += 3) [data[i], data[i + 1], data[i + 2]] = [photo.data[i + 1]!, photo.data[i]!, 255 - photo.data[i + 2]!];
-    return { data, width: photo.width, height: photo.height };
-  };
-  const ds = await openImageDataset({ roots: dir, size: 16, batchSize: 2, seed: 3, warn: () => {}, prefetch: 0, pairedTarget });
-  for (let step = 0; step < 6; step++) {
-    const batch = await ds.next();
-    assert.ok(batch.target !== undefined && batch.target.length === batch.data.length);
-    for (let i = 0; i < batch.data.length; i += 3) {
-      assert.is(batch.target[i], batch.data[i + 1], `target red = photo green at ${i} of step ${step}`);
-      assert.is(batch.target[i + 1], batch.data[i]);
-      assert.ok(Math.abs(batch.target[i + 2]! - (1 - batch.data[i + 2]!)) < 1e-6);
-    }
-  }
-  // 12 crops over 4 epochs of 3 photos; the targets were computed once per photo.
-  assert.equal(calls.sort(), ['40x50', '48x48', '60x40']);
-  const plain = await (await openImageDataset({ roots: dir, size: 16, batchSize: 2, seed: 3, warn: () => {} })).next();
-  assert.is(plain.target, undefined);
-});
-
 test('planCrop: deterministic for a seed, in bounds, resizes the short side up', () => {
   const a = Array.from({ length: 20 }, (_, i) => planCrop(100, 60, 32, new Random(i), true));
   const b = Array.from({ length: 20 }, (_, i) => planCrop(100, 60, 32, new Random(i), true));
