@@ -22,7 +22,7 @@ interface ServeOptions extends CommonOptions {
   port: number;
   host: string;
   workers?: number;
-  maxQueue?: number;
+  maxQueue: number;
   maxBodyMb: number;
   maxPixels: number;
   timeout?: number;
@@ -35,6 +35,9 @@ export interface ServeDependencies {
   waitForStop?: (url: string) => Promise<void>;
 }
 
+/** Requests queued per model by default: a service takes bursts (the library pools default to a few per worker). */
+export const SERVE_MAX_QUEUE = 64;
+
 /** The `serve` command. */
 export function serveCommand(context: CliContext, dependencies: ServeDependencies = {}): Command {
   const command = new Command('serve')
@@ -43,7 +46,7 @@ export function serveCommand(context: CliContext, dependencies: ServeDependencie
     .option('--port <n>', 'port (0: any free port)', parseInteger, 8080)
     .option('--host <addr>', 'address to listen on (0.0.0.0 for every interface)', '127.0.0.1')
     .option('--workers <n>', 'worker threads per model (default: the pool\'s)', parseInteger)
-    .option('--max-queue <n>', 'requests waiting per model beyond the running ones; more get 503 with Retry-After', parseInteger)
+    .option('--max-queue <n>', `requests waiting per model beyond the running ones; more get 503 with Retry-After (default ${SERVE_MAX_QUEUE}: a burst of that many clients waits rather than failing; bound their wait with --timeout)`, parseInteger, SERVE_MAX_QUEUE)
     .option('--max-body-mb <mb>', 'largest request body in MiB', parseNumber, 20)
     .option('--max-pixels <n>', 'largest input image in pixels (width x height)', parseInteger, 4096 * 4096)
     .option('--timeout <s>', 'per-request inference limit in seconds (503 when exceeded)', parseNumber)
@@ -68,7 +71,7 @@ export function serveCommand(context: CliContext, dependencies: ServeDependencie
           const pool = await createPool({
             model: file,
             ...(options.workers !== undefined ? { workers: options.workers } : {}),
-            ...(options.maxQueue !== undefined ? { maxQueue: options.maxQueue } : {}),
+            maxQueue: options.maxQueue,
             ...(timeoutMs !== undefined ? { timeoutMs } : {}),
           });
           models.push({ name, pool, arch });

@@ -8,10 +8,14 @@
  * Routes:
  * - `GET /healthz` -> `{status: 'ok', models, inFlight}` (503 `draining` during shutdown)
  * - `GET /v1/models` -> `[{name, task, scale, arch}]`
- * - `POST /v1/stylize/:name`, `POST /v1/upscale/:name`: body = image bytes
- *   (image/png, image/jpeg, image/webp); query `format`, `quality`,
+ * - `POST /v1/stylize/:name`, `POST /v1/upscale/:name`: body = the image
+ *   (image/png, image/jpeg, image/webp, application/octet-stream, or a
+ *   multipart form: request-image.ts); query `format`, `quality`,
  *   `strength` (style only: blend with the input); answers the image with
  *   `X-Perceptual-Model` and `X-Processing-Ms`.
+ * - `OPTIONS` anything: the CORS preflight answer (204).
+ * Every response carries the CORS headers (`cors` option, default `*`), so
+ * a web page on another origin can call the service.
  * Errors are JSON `{code, message}` with the status from http-errors.ts.
  */
 import { optionRangeError, optionTypeError } from '../errors.js';
@@ -26,6 +30,7 @@ import {
 } from './http-errors.js';
 import { type CodecFormat, type CodecImage, type ImageCodec, IMAGE_MEDIA_TYPES, isCodecFormat, MEDIA_TYPE_BY_FORMAT } from './image-codec.js';
 import type { InferencePool } from './pool-types.js';
+import { readUploadedImage } from './request-image.js';
 
 /** A model the service answers for, registered once at start. */
 export interface ServiceModel {
@@ -48,6 +53,8 @@ export interface ServiceOptions {
   readonly timeoutMs?: number;
   /** Seconds clients are told to wait after a 503 (default 1). */
   readonly retryAfterSeconds?: number;
+  /** `Access-Control-Allow-Origin` of every response (default `*`); `false` sends no CORS headers. */
+  readonly cors?: string | false;
 }
 
 /** Defaults of ServiceOptions. */
@@ -55,6 +62,7 @@ export const DEFAULT_SERVICE_OPTIONS = Object.freeze({
   maxBodyBytes: 20 * 1024 * 1024,
   maxPixels: 4096 * 4096,
   retryAfterSeconds: 1,
+  cors: '*',
 });
 
 /** Query defaults: PNG output, quality 90, full stylisation. */
@@ -78,6 +86,13 @@ export interface Service {
 }
 
 const ROUTES = Object.freeze({ stylize: 'style', upscale: 'sr' } as const);
+
+/** What a CORS preflight is told: the methods and request headers the routes take, cacheable for a day. */
+const PREFLIGHT_HEADERS = Object.freeze({
+  'Access-Control-Allow-Methods': 'GET, HEAD, POST, OPTIONS',
+  'Access-Control-Allow-Headers': 'Content-Type',
+  'Access-Control-Max-Age': '86400',
+});
 
 /**
  * Creates the service over registered models.
@@ -120,12 +135,10 @@ export function createService(options: ServiceOptions): Service {
       throw notFoundError(`Model ${JSON.stringify(name)} is a ${model.pool.task === 'style' ? 'style' : 'super-resolution'} model, not found under /v1/${route}. POST to /v1/${other}/${name}.`);
     }
     const query = parseQuery(new URL(request.url).searchParams, want);
-    const mediaType = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-    if (!Object.hasOwn(IMAGE_MEDIA_TYPES, mediaType)) throw unsupportedTypeError(mediaType, Object.keys(IMAGE_MEDIA_TYPES));
-    const bytes = await readBody(request, maxBodyBytes);
+    const { bytes, declared } = await readUploadedImage(request, maxBodyBytes);
     const probe = await codec.probe(bytes);
     if (!Object.values(IMAGE_MEDIA_TYPES).includes(probe.format as CodecFormat)) {
-      throw unsupportedTypeError(`${mediaType} (but the body is ${probe.format})`, Object.keys(IMAGE_MEDIA_TYPES));
+      throw unsupportedTypeError(`${declared ?? 'an upload'} (but the body is ${probe.format})`, Object.keys(IMAGE_MEDIA_TYPES));
     }
     const pixels = probe.width * probe.height;
     if (pixels > maxPixels) {
@@ -150,6 +163,7 @@ export function createService(options: ServiceOptions): Service {
     const url = new URL(request.url);
     const path = url.pathname;
     const method = request.method.toUpperCase();
+    if (method === 'OPTIONS') return new Response(null, { status: 204, headers: { ...PREFLIGHT_HEADERS, Allow: PREFLIGHT_HEADERS['Access-Control-Allow-Methods'] } });
     if (path === '/healthz' || path === '/v1/models') {
       if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowedError(method, path, ['GET', 'HEAD']);
       if (path === '/v1/models') {
@@ -178,12 +192,20 @@ export function createService(options: ServiceOptions): Service {
     }
   }
 
+  const cors = options.cors ?? DEFAULT_SERVICE_OPTIONS.cors;
   const fetch = async (request: Request): Promise<Response> => {
+    let response: Response;
     try {
-      return await route(request);
+      response = await route(request);
     } catch (error) {
-      return errorResponse(error, { retryAfterSeconds });
+      response = errorResponse(error, { retryAfterSeconds });
     }
+    if (cors !== false) {
+      response.headers.set('Access-Control-Allow-Origin', cors);
+      response.headers.set('Access-Control-Expose-Headers', 'X-Perceptual-Model, X-Processing-Ms, Retry-After');
+      if (cors !== '*') response.headers.append('Vary', 'Origin');
+    }
+    return response;
   };
 
   const drain = (): Promise<void> => {
@@ -247,39 +269,6 @@ function parseQuery(params: URLSearchParams, task: 'style' | 'sr'): Query {
     }
   }
   return query;
-}
-
-/**
- * Reads the body with a byte limit: Content-Length is checked first (no byte
- * read), then bytes are counted as they stream in (chunked uploads carry no
- * length) and reading stops at the first byte over the limit.
- */
-async function readBody(request: Request, maxBytes: number): Promise<Uint8Array> {
-  const fix = 'Send a smaller image or start the service with a larger --max-body-mb.';
-  const declared = request.headers.get('content-length');
-  if (declared !== null && Number(declared) > maxBytes) throw tooLargeError('The request body (Content-Length)', Number(declared), maxBytes, fix);
-  if (request.body === null) return new Uint8Array(0);
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLargeError('The request body', `over ${maxBytes} bytes`, maxBytes, fix);
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1) return chunks[0]!;
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
 }
 
 /** `strength * stylised + (1 - strength) * input`, per 8-bit sample, rounded. */

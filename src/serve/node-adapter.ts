@@ -128,13 +128,35 @@ async function handle(
     if (res.destroyed) return;
     const headers: Record<string, string> = {};
     response.headers.forEach((value, key) => (headers[key] = value));
-    // A body we did not read to the end (413) or a server going down: do not keep the socket.
-    if (!req.complete || closing()) headers.connection = 'close';
+    if (closing()) headers.connection = 'close';
+    // An upload answered before its end (413): read and drop the rest, so the client gets to read the
+    // answer; closing at once would reset the connection under it (EPIPE) while it is still sending.
+    if (!req.complete) discardRest(req);
     res.writeHead(response.status, headers);
     res.end(body);
   } catch {
     res.destroy();
   }
+}
+
+/** How long (ms) and how many bytes of an answered upload are read and dropped before the socket is closed anyway. */
+export const DISCARD_LIMITS = Object.freeze({ ms: 10_000, bytes: 256 * 1024 * 1024 });
+
+function discardRest(req: IncomingMessage): void {
+  let dropped = 0;
+  const giveUp = (): void => {
+    req.socket.destroy();
+  };
+  const timer = setTimeout(giveUp, DISCARD_LIMITS.ms);
+  timer.unref();
+  req.removeAllListeners('data');
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.byteLength;
+    if (dropped > DISCARD_LIMITS.bytes) giveUp();
+  });
+  req.once('end', () => clearTimeout(timer));
+  req.once('close', () => clearTimeout(timer));
+  req.resume();
 }
 
 /**

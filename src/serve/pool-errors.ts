@@ -8,7 +8,7 @@ import { abortError, errorCode, perceptualError, type ErrorCode, type Perceptual
 export function queueFullError(maxQueue: number, workers: number): PerceptualError {
   return perceptualError(
     'E_QUEUE_FULL',
-    `The inference queue is full (${maxQueue} jobs waiting, ${workers} running). Retry later, or create the pool with a larger maxQueue or more workers.`,
+    `The inference queue is full (${maxQueue} jobs waiting, ${workers} running). Retry later, or allow a longer queue (perceptual serve --max-queue, the pool option maxQueue) or more workers (--workers).`,
   );
 }
 

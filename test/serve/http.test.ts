@@ -112,10 +112,47 @@ test('404 for an unknown model and for traversal attempts', async () => {
   assert.match(json(await raw('POST', '/v1/stylize/..%2Fetc', { type: 'image/png', body: png })).message, /No model named "\.\.\/etc"/);
 });
 
-test('415 for an unsupported type', async () => {
-  const response = await raw('POST', '/v1/stylize/wave', { type: 'application/octet-stream', body: await encode(testImage(8, 8)) });
+test('415 for an unsupported type; octet-stream and multipart forms (curl -F) are read', async () => {
+  const png = await encode(testImage(8, 8));
+  const response = await raw('POST', '/v1/stylize/wave', { type: 'text/plain', body: png });
   assert.is(response.status, 415);
-  assert.match(json(response).message, /"application\/octet-stream" is not supported/);
+  assert.match(json(response).message, /"text\/plain" is not supported.*application\/octet-stream, multipart\/form-data/);
+  const octet = await raw('POST', '/v1/stylize/wave', { type: 'application/octet-stream', body: png });
+  assert.is(octet.status, 200);
+  const form = new FormData();
+  form.append('note', 'not the image');
+  form.append('image', new Blob([png], { type: 'image/png' }), 'photo.png');
+  const viaForm = await fetch(`${server.url}/v1/stylize/wave`, { method: 'POST', body: form });
+  assert.is(viaForm.status, 200);
+  // The same pixels whichever way the image came.
+  assert.equal(Buffer.from(await viaForm.arrayBuffer()), octet.body);
+  const empty = new FormData();
+  empty.append('note', 'no file');
+  const noFile = await fetch(`${server.url}/v1/stylize/wave`, { method: 'POST', body: empty });
+  assert.is(noFile.status, 400);
+  assert.match(((await noFile.json()) as { message: string }).message, /no file.*field named "image"/);
+});
+
+test('CORS: every response allows any origin; a preflight gets 204 with the methods and headers', async () => {
+  const preflight = await fetch(`${server.url}/v1/stylize/wave`, { method: 'OPTIONS', headers: { Origin: 'https://app.example', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' } });
+  assert.is(preflight.status, 204);
+  assert.is(preflight.headers.get('access-control-allow-origin'), '*');
+  assert.match(preflight.headers.get('access-control-allow-methods') ?? '', /POST/);
+  assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /Content-Type/i);
+  const health = await fetch(`${server.url}/healthz`, { headers: { Origin: 'https://app.example' } });
+  assert.is(health.headers.get('access-control-allow-origin'), '*');
+  const error = await raw('POST', '/v1/stylize/nope', { type: 'image/png', body: new Uint8Array(4) });
+  assert.is(error.headers['access-control-allow-origin'], '*');
+  assert.match(String(error.headers['access-control-expose-headers']), /X-Processing-Ms/);
+});
+
+test('413 for a large upload reaches a fetch client that is still sending (no EPIPE), and the server stays up', async () => {
+  for (let i = 0; i < 2; i++) {
+    const response = await fetch(`${server.url}/v1/stylize/wave`, { method: 'POST', body: new Uint8Array(8 * 1024 * 1024), headers: { 'Content-Type': 'image/png' } });
+    assert.is(response.status, 413);
+    assert.match(((await response.json()) as { message: string }).message, /above the limit of 262144/);
+  }
+  assert.is((await fetch(`${server.url}/healthz`)).status, 200);
 });
 
 test('413 for a body over the limit, declared or chunked, and for too many pixels', async () => {
