@@ -63,7 +63,7 @@ export function evalCommand(context: CliContext): Command {
     .description('PSNR and SSIM (Y of BT.601 and RGB, 8-bit, border = scale cropped) of an SR model and of bicubic upscaling on a folder of HR images.')
     .requiredOption('--hr <dir>', 'folder of high-resolution ground-truth images')
     .option('--lr <dir>', 'folder of LR inputs matched by file name (e.g. Set5/LR_bicubic_x4); default: blur sigma 1 + bicubic of each HR image (SPEC section 4)')
-    .option('--model <file>', 'SR model (.safetensors); without it only bicubic is measured')
+    .option('--model <model>', 'SR model: a bundled model name or a .safetensors file; without it only bicubic is measured')
     .option('--scale <n>', 'upscaling factor (default: the model\'s; required without --model)', parseInteger)
     .option('--out <dir>', 'save the upscaled images as DIR/model/NAME.png and DIR/bicubic/NAME.png')
     .option('--round-y', 'round Y to integers like MATLAB rgb2ycbcr on uint8 (default: unrounded)', false);
@@ -77,7 +77,8 @@ export function evalCommand(context: CliContext): Command {
         try {
           if (options.model !== undefined) {
             const { loadTransformModel } = await import('../weights/load-transform-model.js');
-            model = await loadTransformModel(options.model);
+            const { resolveModel } = await import('../weights/model-registry.js');
+            model = await loadTransformModel(await resolveModel(options.model));
           }
           const result = await evaluateSr({
             hrDir: options.hr,
@@ -101,7 +102,7 @@ export function evalCommand(context: CliContext): Command {
     .requiredOption('--content <dir>', 'folder of content images')
     .requiredOption('--style <image>', 'the style image')
     .option('--outputs <dir>', 'folder of stylised outputs, matched to content images by file name')
-    .option('--model <file>', 'a style model to produce the outputs (instead of --outputs)');
+    .option('--model <model>', 'a style model to produce the outputs (instead of --outputs): a bundled name, a model file or an ml5 checkpoint folder');
   group.addCommand(
     withCommonOptions(withFormats(addVggJudgeOptions(style, false))).action(
       commandAction(context, async (output: Output, options: EvalStyleOptions) => {
@@ -123,7 +124,8 @@ export function evalCommand(context: CliContext): Command {
           output.info(`loss network: ${network.name} from ${network.source}`);
           if (options.model !== undefined) {
             const { loadTransformModel } = await import('../weights/load-transform-model.js');
-            model = await loadTransformModel(options.model);
+            const { resolveModel } = await import('../weights/model-registry.js');
+            model = await loadTransformModel(await resolveModel(options.model));
           }
           const loss = resolvePerceptualLossOptions(
             { contentLayers, styleLayers, contentWeight: options.contentWeight, styleWeight: options.styleWeight, tvWeight: options.tvWeight },
