@@ -52,7 +52,22 @@ export * from './metrics/index.js';
 export { evaluateSr } from './eval/eval-sr.js';
 export { evaluateStyle } from './eval/eval-style.js';
 
-// Inference: tiling, worker pool, HTTP.
+// Inference: the short way (any input kind in, the same kind out), then tiling, worker pool, HTTP.
+export {
+  createStylizer,
+  createUpscaler,
+  type ImageInput,
+  type ImageOutput,
+  type ImageTransformerOptions,
+  type PixelImage,
+  type StylizeCallOptions,
+  type Stylizer,
+  type TransformCallOptions,
+  type Upscaler,
+} from './infer/image-transformer.node.js';
+export { blend } from './infer/blend.js';
+export type { ProgressCallback } from './infer/run-tiled.js';
+export { sharpCodec } from './serve/image-codec.node.js';
 export { inferImage } from './infer/infer-image.js';
 export { planTiles } from './infer/tile-plan.js';
 export { createPool } from './serve/pool.node.js';

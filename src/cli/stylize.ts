@@ -35,7 +35,7 @@ export function stylizeCommand(context: CliContext): Command {
     commandAction(context, async (output: Output, options: StylizeOptions, inputs: string[]) => {
       const strength = options.strength ?? 1;
       if (!(strength >= 0 && strength <= 1)) throw optionRangeError('--strength', 'a number from 0 to 1', options.strength);
-      const { blend } = await import('../serve/handler.js');
+      const { blend } = await import('../infer/blend.js');
       const { preserveColor } = await import('../infer/preserve-color.js');
       const preserve = options.preserveColor ?? false;
       // Colour first (it needs the pure stylisation's luminance), then the blend with the input.

@@ -9,7 +9,7 @@ import type { TransformArch, TransformModel } from '../types.js';
 import { inferRegion } from './infer-region.js';
 import { receptiveRadius } from './receptive-field.js';
 import { downscaleRgb, mosaicRgb, padRgbToMultiple, type RgbImage } from './rgb-image.js';
-import { runTiled, type RegionRunner } from './run-tiled.js';
+import { type ProgressCallback, runTiled, type RegionRunner } from './run-tiled.js';
 
 /** Options of inferImage (all optional). Pixel options are in input pixels. */
 export interface InferOptions {
@@ -48,6 +48,8 @@ export interface InferOptions {
   /** Regions in flight at once. Default 1. */
   readonly concurrency?: number;
   readonly signal?: AbortSignal;
+  /** Called as regions finish (one for a whole image; every tile of every pass when tiled). */
+  readonly onProgress?: ProgressCallback;
 }
 
 /** InferOptions with every default filled in. */
@@ -68,8 +70,25 @@ export interface ResolvedInferOptions {
   readonly concurrency: number;
 }
 
-/** Defaults not derived from the arch. */
-export const DEFAULT_INFER_OPTIONS = Object.freeze({ styleTile: 512, styleLargeTile: 320, srOutputTile: 512, feather: 16, statsSize: 512, statsCrop: 128, refinePasses: 0, concurrency: 1 } as const);
+/** Defaults not derived from the arch; `styleMinTile` and `srMinTile` are floors of `minimumTile`. */
+export const DEFAULT_INFER_OPTIONS = Object.freeze({ styleTile: 512, styleLargeTile: 320, srOutputTile: 512, feather: 16, statsSize: 512, statsCrop: 128, refinePasses: 0, concurrency: 1, styleMinTile: 32, srMinTile: 16 } as const);
+
+/**
+ * The smallest tile edge (input pixels) resolveInferOptions accepts. A tile
+ * computes (tile + 2 overlap)^2 pixels to keep tile^2 of them, so a tile
+ * narrower than the overlap spends over 8/9 of its work on context: `--tile 4`
+ * on the default style network (overlap 60) computes 124^2 / 4^2 = 961 times
+ * the pixels it keeps, and ran 150x slower than untiled. Hence tile >= overlap
+ * (at most 9x the pixels; the defaults, 320 against 60, cost 1.9x). Whatever
+ * the overlap (it may be set to 0), each region is a call through every layer
+ * with a fixed cost, and the style network runs its residual blocks at 1/4
+ * resolution, so a 32 px style tile is 8x8 cells there; SR convs run at the
+ * input resolution, so its floor is 16 input px.
+ */
+export function minimumTile(arch: TransformArch, overlap: number, multiple: number): number {
+  const floor = arch.task === 'style' ? DEFAULT_INFER_OPTIONS.styleMinTile : DEFAULT_INFER_OPTIONS.srMinTile;
+  return Math.ceil(Math.max(floor, overlap) / multiple) * multiple;
+}
 
 function integer(path: string, value: unknown, min: number, fallback: number): number {
   if (value === undefined) return fallback;
@@ -85,7 +104,8 @@ function oneOf<T extends string>(path: string, value: unknown, allowed: readonly
 
 /**
  * Validates and fills in options for `arch`.
- * @throws RangeError E_OPTIONS naming the option (`options.tile must be an integer >= 4 (received 2)`)
+ * @throws RangeError E_OPTIONS naming the option (`options.tile must be an integer >= 4 (received 2)`),
+ *   also for a tile smaller than `minimumTile`
  */
 export function resolveInferOptions(arch: TransformArch, options: InferOptions = {}): ResolvedInferOptions {
   const scale = arch.task === 'sr' ? arch.scale : 1;
@@ -97,10 +117,17 @@ export function resolveInferOptions(arch: TransformArch, options: InferOptions =
   // Default style tiling: whole up to 512^2, then tiles small enough that each thread's wasm heap
   // stays near 0.2 GB (see InferOptions.tile; the pool runs one heap per worker).
   const tile = options.tile === undefined && arch.task === 'style' ? DEFAULT_INFER_OPTIONS.styleLargeTile : given;
+  const overlap = integer('options.overlap', options.overlap, 0, Math.ceil(receptiveRadius(arch) / multiple) * multiple);
+  const minTile = minimumTile(arch, overlap, multiple);
+  if (tile < minTile) {
+    const floor = DEFAULT_INFER_OPTIONS[arch.task === 'style' ? 'styleMinTile' : 'srMinTile'];
+    const why = minTile > floor ? `no smaller than its overlap, the ${overlap} px of context a tile reads on each side` : 'the smallest region worth a network call';
+    throw optionRangeError('options.tile', `at least ${minTile} input pixels for this network (${why}); smaller tiles run many times slower than no tiling. Pass a tile of ${minTile} or more (--tile), or leave it out`, tile);
+  }
   return {
     tile,
     wholeMaxPixels: given * given,
-    overlap: integer('options.overlap', options.overlap, 0, Math.ceil(receptiveRadius(arch) / multiple) * multiple),
+    overlap,
     feather: integer('options.feather', options.feather, 0, DEFAULT_INFER_OPTIONS.feather),
     multiple,
     scale,
@@ -126,10 +153,18 @@ export function shouldTile(image: { readonly width: number; readonly height: num
  * @returns the 8-bit output (`scale` times larger for SR)
  * @throws AbortError E_ABORTED when `signal` aborts; whatever `run` throws
  */
-export async function inferImageWith(arch: TransformArch, image: RgbImage, options: ResolvedInferOptions, run: RegionRunner, signal?: AbortSignal): Promise<RgbImage> {
+export async function inferImageWith(
+  arch: TransformArch,
+  image: RgbImage,
+  options: ResolvedInferOptions,
+  run: RegionRunner,
+  signal?: AbortSignal,
+  onProgress?: ProgressCallback,
+): Promise<RgbImage> {
   throwIfAborted(signal);
   if (!shouldTile(image, options)) {
     const result = await run({ image, output: 'uint8' }, signal);
+    onProgress?.({ done: 1, total: 1 });
     return { data: result.data as Uint8Array, width: result.width, height: result.height };
   }
   let statistics;
@@ -145,7 +180,7 @@ export async function inferImageWith(arch: TransformArch, image: RgbImage, optio
   }
   return runTiled(
     image,
-    { ...options, ...(statistics ? { statistics } : {}), refinePasses: statistics ? options.refinePasses : 0, ...(signal ? { signal } : {}) },
+    { ...options, ...(statistics ? { statistics } : {}), refinePasses: statistics ? options.refinePasses : 0, ...(signal ? { signal } : {}), ...(onProgress ? { onProgress } : {}) },
     run,
   );
 }
@@ -159,5 +194,5 @@ export async function inferImageWith(arch: TransformArch, image: RgbImage, optio
  */
 export async function inferImage(model: TransformModel, image: RgbImage, options: InferOptions = {}): Promise<RgbImage> {
   const resolved = resolveInferOptions(model.arch, options);
-  return inferImageWith(model.arch, image, resolved, async (request) => inferRegion(model, request), options.signal);
+  return inferImageWith(model.arch, image, resolved, async (request) => inferRegion(model, request), options.signal, options.onProgress);
 }

@@ -35,7 +35,12 @@ export interface RunTiledOptions {
    */
   readonly refinePasses?: number;
   readonly signal?: AbortSignal;
+  /** Called after each region finishes (tiles of every pass): how many are done of how many. */
+  readonly onProgress?: ProgressCallback;
 }
+
+/** Regions done of the regions a job runs, reported as they finish. */
+export type ProgressCallback = (progress: { readonly done: number; readonly total: number }) => void;
 
 /**
  * Runs a network tile by tile over `image` and blends the tiles.
@@ -52,14 +57,19 @@ export async function runTiled(image: RgbImage, options: RunTiledOptions, run: R
   let statistics = options.statistics;
   // Norm layers in forward order (a record pass inserts them in that order).
   const layers = Object.keys(statistics ?? {});
-  for (let pass = 0; statistics !== undefined && pass < Math.min(options.refinePasses ?? 0, layers.length); pass++) {
+  const refinePasses = statistics !== undefined ? Math.min(options.refinePasses ?? 0, layers.length) : 0;
+  const total = plan.tiles.length * (refinePasses + 1);
+  let done = 0;
+  const finished = (): void => options.onProgress?.({ done: ++done, total });
+  for (let pass = 0; pass < refinePasses; pass++) {
     const sums: Record<string, LayerNormSums> = {};
-    const current = statistics;
+    const current = statistics!;
     await forEachTile(plan.tiles, options.concurrency, signal, async (tile) => {
       const { owned, input } = tile;
       const region = [owned.y - input.y, owned.x - input.x, owned.y - input.y + owned.height, owned.x - input.x + owned.width] as const;
       const result = await run({ image: cutRgb(padded, input), crop: { x: 0, y: 0, width: 0, height: 0 }, stats: { mode: 'accumulate', statistics: current, region } }, signal);
       if (result.sums) mergeNormSums(sums, result.sums);
+      finished();
     });
     // Layers before `pass` were already exact, so the sums of layer `pass` are exact now; deeper
     // ones were taken under inexact statistics and are kept from before (replacing them all at
@@ -75,6 +85,7 @@ export async function runTiled(image: RgbImage, options: RunTiledOptions, run: R
     const crop = { x: tile.output.x - tile.input.x * scale, y: tile.output.y - tile.input.y * scale, width: tile.output.width, height: tile.output.height };
     const result = await run({ image: cutRgb(padded, tile.input), crop, output: 'float32', ...(finalStats ? { stats: { mode: 'apply', statistics: finalStats } } : {}) }, signal);
     target.add(tile, result.data as Float32Array);
+    finished();
   });
   return { data: target.finish(), width: image.width * scale, height: image.height * scale };
 }

@@ -28,9 +28,10 @@ import {
   unavailableError,
   unsupportedTypeError,
 } from './http-errors.js';
-import { type CodecFormat, type CodecImage, type ImageCodec, IMAGE_MEDIA_TYPES, isCodecFormat, MEDIA_TYPE_BY_FORMAT } from './image-codec.js';
+import { type CodecFormat, type ImageCodec, IMAGE_MEDIA_TYPES, isCodecFormat, MEDIA_TYPE_BY_FORMAT } from './image-codec.js';
 import type { InferencePool } from './pool-types.js';
 import { readUploadedImage } from './request-image.js';
+import { blend } from '../infer/blend.js';
 
 /** A model the service answers for, registered once at start. */
 export interface ServiceModel {
@@ -269,18 +270,6 @@ function parseQuery(params: URLSearchParams, task: 'style' | 'sr'): Query {
     }
   }
   return query;
-}
-
-/** `strength * stylised + (1 - strength) * input`, per 8-bit sample, rounded. */
-export function blend(input: CodecImage, stylised: CodecImage, strength: number): CodecImage {
-  if (input.width !== stylised.width || input.height !== stylised.height) {
-    throw optionTypeError('strength', 'used only with a style model whose output matches the input size', strength);
-  }
-  const data = new Uint8Array(stylised.data.length);
-  for (let i = 0; i < data.length; i += 1) {
-    data[i] = Math.round(strength * stylised.data[i]! + (1 - strength) * input.data[i]!);
-  }
-  return { data, width: stylised.width, height: stylised.height };
 }
 
 function positiveInteger(value: unknown, path: string): number {

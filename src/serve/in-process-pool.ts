@@ -36,6 +36,7 @@ export const DEFAULT_IN_PROCESS_POOL_OPTIONS = Object.freeze({ maxQueue: 16 });
 interface Job {
   readonly image: RgbImage;
   readonly options: ResolvedInferOptions;
+  readonly onProgress?: RunOptions['onProgress'];
   /** Aborted on cancel (signal, timeout); src/infer checks it between regions. */
   readonly controller: AbortController;
   readonly resolve: (image: RgbImage) => void;
@@ -122,6 +123,7 @@ export async function createInProcessPool(options: InProcessPoolOptions): Promis
       const job: Job = {
         image,
         options: inferOptions,
+        ...(runOptions.onProgress ? { onProgress: runOptions.onProgress } : {}),
         controller: new AbortController(),
         resolve,
         reject,
@@ -188,6 +190,7 @@ function runJob(model: TransformModel, job: Job): Promise<RgbImage> {
       return inferRegion(model, request);
     },
     job.controller.signal,
+    job.onProgress,
   );
 }
 

@@ -4,6 +4,7 @@
  */
 export type { RgbImage } from '../infer/rgb-image.js';
 import type { RgbImage } from '../infer/rgb-image.js';
+import type { ProgressCallback } from '../infer/run-tiled.js';
 
 /** Options of createPool. */
 export interface PoolOptions {
@@ -28,6 +29,8 @@ export interface RunOptions {
   readonly timeoutMs?: number;
   readonly tile?: number;
   readonly overlap?: number;
+  /** Called as the job's regions finish (tiles of a large image; one for a whole image). */
+  readonly onProgress?: ProgressCallback;
 }
 
 /** Counters of a pool, for health endpoints. */

@@ -200,7 +200,7 @@ export async function createPool(options: PoolOptions): Promise<InferencePool> {
         start: () => {
           started = true;
           running++;
-          const work = inferImageWith(arch, image, resolved, runRegion(resolved), controller.signal);
+          const work = inferImageWith(arch, image, resolved, runRegion(resolved), controller.signal, runOptions.onProgress);
           const settled = work.then(
             (out) => {
               completed++;
