@@ -75,4 +75,13 @@ export { createBandRunner } from './serve/band-runner.node.js';
 export { createInProcessPool } from './serve/in-process-pool.js';
 export { createHandler, createService } from './serve/handler.js';
 export { serveNode } from './serve/node-adapter.js';
-export { exportOnnx } from './export/onnx-export.js';
+export type { OnnxExportOptions } from './export/onnx-export.js';
+
+/**
+ * Exports a transform network as ONNX (see src/export/onnx-export.ts). The
+ * ONNX writer (onnx-proto, protobufjs) loads on the first call, so importing
+ * perceptual does not pay for it.
+ */
+export async function exportOnnx(...args: Parameters<typeof import('./export/onnx-export.js').exportOnnx>): Promise<Uint8Array> {
+  return (await import('./export/onnx-export.js')).exportOnnx(...args);
+}

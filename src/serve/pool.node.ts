@@ -14,7 +14,7 @@ import { once } from 'node:events';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { optionRangeError, perceptualError } from '../errors.js';
 import { inferImageWith, resolveInferOptions, type ResolvedInferOptions } from '../infer/infer-image.js';
 import type { RegionRequest, RegionResult } from '../infer/infer-region.js';
@@ -82,7 +82,9 @@ export async function createPool(options: PoolOptions): Promise<InferencePool> {
   const timeoutMs = positiveInteger('options.timeoutMs', options.timeoutMs, DEFAULT_POOL_OPTIONS.timeoutMs, 0);
   const hash = await hashModel(options.model);
   const script = workerScript();
-  const piscina = new Piscina<WorkerTask, WorkerReply>({
+  // Loaded here, not at import: `import 'perceptual'` should not pay for a pool it may never start.
+  const { Piscina: PiscinaPool } = await import('piscina');
+  const piscina: Piscina<WorkerTask, WorkerReply> = new PiscinaPool<WorkerTask, WorkerReply>({
     filename: script.filename,
     execArgv: script.execArgv,
     minThreads: workers,

@@ -7,7 +7,6 @@ import { open, readFile } from 'node:fs/promises';
 import { perceptualError } from '../errors.js';
 import type { VggNetwork } from '../networks/vgg-layers.js';
 import type { VggWeights } from '../networks/vgg-weights.js';
-import { readKerasVgg } from './keras-vgg.js';
 import { parseTorchvisionVgg } from './torchvision-vgg.js';
 
 /** `\x89HDF\r\n\x1a\n`, the HDF5 superblock signature. */
@@ -52,7 +51,8 @@ export async function detectVggWeightsFormat(path: string): Promise<VggWeightsFo
  */
 export async function loadVggWeights(path: string, options: LoadVggWeightsOptions = {}): Promise<VggWeights> {
   const format = await detectVggWeightsFormat(path);
-  if (format === 'keras-hdf5') return readKerasVgg(path, options.network);
+  // h5wasm (the HDF5 library in WASM) loads only when a Keras file is read, not with `import 'perceptual'`.
+  if (format === 'keras-hdf5') return (await import('./keras-vgg.js')).readKerasVgg(path, options.network);
   const bytes = await readFile(path);
   return parseTorchvisionVgg(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path, options.network);
 }
