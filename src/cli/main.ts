@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { packageVersion } from './command-helpers.js';
 import { compareCommand } from './compare.js';
+import { convertCommand } from './convert.js';
 import { type CliContext, processContext } from './context.js';
 import { doctorCommand } from './doctor.js';
 import { EXIT_CODES, EXIT_CODES_HELP } from './errors-to-exit.js';
@@ -38,6 +39,7 @@ const COMMANDS: readonly CommandFactory[] = [
   weightsCommand,
   trainCommand,
   exportCommand,
+  convertCommand,
   evalCommand,
   optimizeCommand,
 ];
