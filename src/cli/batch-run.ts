@@ -21,6 +21,7 @@ import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs-core';
 import { type Command, Option } from 'commander';
 import { writeFileAtomic } from '../atomic-write.js';
+import { DEFAULT_MAX_PIXELS } from '../data/image-limits.js';
 import type { ImageFormat } from '../data/image-io.js';
 import { errorCode, optionRangeError, perceptualError } from '../errors.js';
 import { downscaleRgb, type RgbImage } from '../infer/rgb-image.js';
@@ -44,6 +45,7 @@ export interface ImageCommandOptions extends CommonOptions {
   format?: ImageFormat;
   quality?: number;
   maxSize?: number;
+  maxPixels?: number;
 }
 
 /** What a command hands to runImageCommand. */
@@ -74,7 +76,8 @@ export function withImageOptions(command: Command): Command {
     .option('--overlap <px>', 'context per tile side in input pixels (default: the network\'s receptive radius)', parseInteger)
     .addOption(new Option('--format <format>', 'output format (default: from the -o extension, or the input\'s; else png)').choices(['png', 'jpeg', 'webp']))
     .option('--quality <q>', `JPEG/WebP quality 1..100 (default ${DEFAULT_QUALITY})`, parseInteger)
-    .option('--max-size <px>', 'downsize an input whose long side exceeds this before inference', parseInteger);
+    .option('--max-size <px>', 'downsize an input whose long side exceeds this before inference', parseInteger)
+    .option('--max-pixels <n>', `largest input (width x height) decoded (default ${DEFAULT_MAX_PIXELS}, 16383x16383)`, parseInteger);
 }
 
 /**
@@ -90,7 +93,7 @@ export async function runImageCommand(context: CliContext, output: Output, spec:
   const single = spec.inputs.length === 1 && !hasGlobMagic(first) && !(await isDirectory(first));
   const workers = options.inProcess ? 0 : (options.workers ?? (single ? 0 : availableParallelism()));
   // Loaded on use, so `--help` and other commands start without sharp.
-  const { formatForPath, IMAGE_EXTENSIONS } = await import('../data/image-io.js');
+  const { decodeRgbImage, formatForPath, IMAGE_EXTENSIONS } = await import('../data/image-io.js');
   const { sharpCodec } = await import('../serve/image-codec.node.js');
   const plan = (input: Pick<BatchInput, 'relative'>, folder: string): Target => {
     const ext = extname(input.relative);
@@ -100,6 +103,15 @@ export async function runImageCommand(context: CliContext, output: Output, spec:
     return { path: join(folder, ...`${input.relative.slice(0, input.relative.length - ext.length)}${outExt}`.split('/')), format };
   };
   const quality = options.quality ?? DEFAULT_QUALITY;
+  const readRgb = async (path: string): Promise<RgbImage> => {
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(path);
+    } catch (error) {
+      throw perceptualError('E_IO', `Cannot read image file '${path}': ${firstLine(error)}. Check the path.`, error);
+    }
+    return decodeRgbImage(bytes, path, { ...(options.maxPixels !== undefined ? { maxPixels: options.maxPixels } : {}), onWarning: (message) => output.info(message) });
+  };
 
   if (single) {
     const intoFolder = options.output.endsWith('/') || options.output.endsWith(sep) || (await isDirectory(options.output));
@@ -110,7 +122,7 @@ export async function runImageCommand(context: CliContext, output: Output, spec:
     const pool = await openPool(context, output, spec, workers, true);
     const loaded = performance.now();
     try {
-      const input = prepare(await readRgb(first, sharpCodec), options.maxSize);
+      const input = prepare(await readRgb(first), options.maxSize);
       const ran = performance.now();
       const raw = await pool.run(input);
       const result = spec.finish ? spec.finish(input, raw) : raw;
@@ -178,7 +190,7 @@ export async function runImageCommand(context: CliContext, output: Output, spec:
         const began = performance.now();
         try {
           if (job.problem !== undefined) throw job.problem;
-          const input = prepare(await readRgb(job.input.path, sharpCodec), options.maxSize);
+          const input = prepare(await readRgb(job.input.path), options.maxSize);
           const raw = await pool!.run(input);
           const result = spec.finish ? spec.finish(input, raw) : raw;
           await writeRgb(job.target.path, result, job.target.format, quality, sharpCodec);
@@ -221,6 +233,7 @@ function checkOptions(options: ImageCommandOptions): void {
   };
   atLeast('--workers', options.workers, 0);
   atLeast('--max-size', options.maxSize, 1);
+  atLeast('--max-pixels', options.maxPixels, 1);
   if (options.inProcess && options.workers !== undefined && options.workers !== 0) {
     throw optionRangeError('--workers', '0 or absent with --in-process (they conflict)', options.workers);
   }
@@ -290,22 +303,6 @@ function checkTask(spec: ImageCommandSpec, task: 'style' | 'sr', scale: number):
 
 function prepare(image: RgbImage, maxSize: number | undefined): RgbImage {
   return maxSize === undefined ? image : downscaleRgb(image, maxSize);
-}
-
-async function readRgb(path: string, codec: ImageCodec): Promise<RgbImage> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    throw perceptualError('E_IO', `Cannot read image file '${path}': ${firstLine(error)}. Check the path.`, error);
-  }
-  try {
-    return await codec.decode(bytes);
-  } catch (error) {
-    // The codec speaks of a request body; name the file instead.
-    const detail = firstLine((error as Error).cause ?? error);
-    throw perceptualError('E_IMAGE_DECODE', `Cannot decode image '${path}': ${detail}. Pass a PNG, JPEG, WebP, AVIF, TIFF or GIF file.`, error);
-  }
 }
 
 async function writeRgb(path: string, image: RgbImage, format: ImageFormat, quality: number, codec: ImageCodec): Promise<void> {

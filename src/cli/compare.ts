@@ -7,13 +7,17 @@
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { Command } from 'commander';
+import { DEFAULT_MAX_PIXELS } from '../data/image-limits.js';
 import { perceptualError } from '../errors.js';
+// Pure layer tables (no tensors), so `--help` still starts without the networks.
+import { vggMinimumSize } from '../networks/vgg-layers.js';
 import type { PerceptualLossNumbers } from '../losses/perceptual.js';
 import type { ImageBatch, LossNetwork } from '../types.js';
 import {
   type CommonOptions,
   chooseBackend,
   commandAction,
+  parseInteger,
   withCommonOptions,
 } from './command-helpers.js';
 import type { CliContext } from './context.js';
@@ -22,6 +26,7 @@ import type { Output } from './output.js';
 
 interface CompareOptions extends CommonOptions, VggJudgeCliOptions {
   json?: boolean;
+  maxPixels?: number;
 }
 
 /** The `compare` command. */
@@ -30,7 +35,8 @@ export function compareCommand(context: CliContext): Command {
     .description('Perceptual distance between a target image A and a generated image B of the same size: feature (content) loss per layer, style loss per layer, pixel loss, total variation of B, and their weighted sum (SPEC section 3).')
     .argument('<a>', 'target image (content and style reference)')
     .argument('<b>', 'generated image (the one being judged)')
-    .option('--json', 'print {"feature":{...},"style":{...},"pixel":n,"tv":n,"total":n} on stdout', false);
+    .option('--json', 'print {"feature":{...},"style":{...},"pixel":n,"tv":n,"total":n} on stdout', false)
+    .option('--max-pixels <n>', `largest image (width x height) decoded (default ${DEFAULT_MAX_PIXELS}, 16383x16383)`, parseInteger);
   return withCommonOptions(addVggJudgeOptions(command, true)).action(
     commandAction(context, async (output: Output, options: CompareOptions, a: string, b: string) => {
       checkSeedOrWeights(options);
@@ -54,8 +60,9 @@ async function compareImages(output: Output, a: string, b: string, options: Comp
   const images: ImageBatch[] = [];
   let network: LossNetwork | undefined;
   try {
-    images.push(await readImage(a));
-    images.push(await readImage(b));
+    const limits = { ...(options.maxPixels !== undefined ? { maxPixels: options.maxPixels } : {}), onWarning: (message: string) => output.info(message) };
+    images.push(await readImage(a, limits));
+    images.push(await readImage(b, limits));
     const [target, generated] = images as [ImageBatch, ImageBatch];
     if (target.shape[1] !== generated.shape[1] || target.shape[2] !== generated.shape[2]) {
       throw perceptualError(
@@ -65,6 +72,7 @@ async function compareImages(output: Output, a: string, b: string, options: Comp
     }
     // Build the network only as deep as the deepest requested tap (SPEC section 2).
     const taps = [...(options.contentLayers ?? DEFAULT_PERCEPTUAL_LOSS_OPTIONS.contentLayers), ...(options.styleLayers ?? DEFAULT_PERCEPTUAL_LOSS_OPTIONS.styleLayers)];
+    checkLargeEnough(options.network, taps, target.shape, a, b);
     const net: LossNetwork = await loadLossNetwork({ network: options.network, weights: options.weights, seed: options.seed, taps });
     network = net;
     output.info(`loss network: ${net.name} from ${net.source}`);
@@ -95,6 +103,33 @@ async function compareImages(output: Output, a: string, b: string, options: Comp
     tf.dispose(images);
     network?.dispose();
   }
+}
+
+/**
+ * Refuses images too small for the deepest tap: its max pools would leave the
+ * feature maps empty (NaN losses on CPU, "memory access out of bounds" on WASM).
+ * Unknown taps are left to loadLossNetwork, which lists the layers.
+ * @throws PerceptualError E_TENSOR_SHAPE naming the minimum, the tap and both files
+ */
+function checkLargeEnough(
+  network: 'vgg16' | 'vgg19',
+  taps: readonly string[],
+  shape: readonly number[],
+  a: string,
+  b: string,
+): void {
+  let deepest: { tap: string; size: number } | undefined;
+  for (const tap of taps) {
+    const size = vggMinimumSize(network, tap);
+    if (size !== undefined && size > (deepest?.size ?? 0)) deepest = { tap, size };
+  }
+  const [, height, width] = shape as [number, number, number, number];
+  if (deepest === undefined || (height >= deepest.size && width >= deepest.size)) return;
+  throw perceptualError(
+    'E_TENSOR_SHAPE',
+    `Images must be at least ${deepest.size}x${deepest.size} pixels for the ${network} loss network at ${deepest.tap} (each 2x2 max pool before it halves the size), but A '${a}' and B '${b}' are ${width}x${height}. ` +
+      `Compare larger images, or choose shallower --content-layers/--style-layers (relu3_3 needs 4x4, relu2_2 2x2).`,
+  );
 }
 
 /** The cached download for `network`, or an error saying how to get it. */

@@ -85,9 +85,14 @@ export async function toLossOptions(o: LossCliOptions, defaults: PerceptualLossO
  */
 export async function loadCliLossNetwork(o: LossCliOptions, loss: PerceptualLossOptions, seed: number): Promise<LossNetwork> {
   const { loadNamedLossNetwork } = await import('../train/run-inputs.js');
+  const network = o.lossNetwork ?? 'vgg16';
+  // VGG is built only as deep as the loss's deepest layer. A layers model exposes every layer unless
+  // --loss-taps narrows it (as `train` does), so a wrong layer name is refused by
+  // resolvePerceptualLossOptions under its own flag, listing the model's layers.
+  const vgg = network === 'vgg16' || network === 'vgg19';
   return loadNamedLossNetwork({
-    network: o.lossNetwork ?? 'vgg16', weights: lossWeightsFlag(o), seed,
-    taps: o.lossTaps ?? lossLayers(loss), preprocess: o.lossPreprocess,
+    network, weights: lossWeightsFlag(o), seed,
+    taps: o.lossTaps ?? (vgg ? lossLayers(loss) : undefined), preprocess: o.lossPreprocess,
   });
 }
 

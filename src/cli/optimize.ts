@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs-core';
 import { Command, Option } from 'commander';
+import { DEFAULT_MAX_PIXELS } from '../data/image-limits.js';
 import { optionTypeError } from '../errors.js';
 import type { ImageBatch } from '../types.js';
 import { type CommonOptions, chooseBackend, commandAction, parseInteger, parseNumber, withCommonOptions } from './command-helpers.js';
@@ -38,6 +39,7 @@ interface OptimizeCliOptions extends CommonOptions, LossCliOptions {
   seed: number;
   snapshotEvery?: number;
   snapshotDir?: string;
+  maxPixels?: number;
 }
 
 function subcommand(context: CliContext, task: Task): Command {
@@ -66,7 +68,8 @@ function subcommand(context: CliContext, task: Task): Command {
     .option('--memory <m>', 'L-BFGS correction pairs (default 10)', parseInteger)
     .option('--seed <n>', 'seed of the noise start and of random loss weights', parseInteger, 0)
     .option('--snapshot-every <n>', 'write the current image every n iterations (needs --snapshot-dir)', parseInteger)
-    .option('--snapshot-dir <dir>', 'folder for snapshots (iter-000010.png, ...)');
+    .option('--snapshot-dir <dir>', 'folder for snapshots (iter-000010.png, ...)')
+    .option('--max-pixels <n>', `largest input image (width x height) decoded (default ${DEFAULT_MAX_PIXELS}, 16383x16383)`, parseInteger);
   addLossOptions(command, task === 'style');
   return withCommonOptions(command).action(commandAction(context, (output: Output, options: OptimizeCliOptions) => run(context, output, task, options)));
 }
@@ -96,8 +99,9 @@ async function run(context: CliContext, output: Output, task: Task, o: OptimizeC
       onSnapshot: async (iteration: number, image: ImageBatch) => writeImage(join(o.snapshotDir!, `iter-${String(iteration).padStart(6, '0')}.png`), image),
       onProgress: (p: { iteration: number; total: number }) => progress.update(p.iteration, p.total),
     };
+    const limits = { ...(o.maxPixels !== undefined ? { maxPixels: o.maxPixels } : {}), onWarning: (message: string) => output.info(message) };
     const decode = async (path: string, size: number | undefined): Promise<ImageBatch> => {
-      const image = size === undefined ? await readImage(path) : await loadStyleImage(path, size).then((b) => tf.tensor4d(b.data, [...b.shape]));
+      const image = size === undefined ? await readImage(path, limits) : await loadStyleImage(path, size, limits).then((b) => tf.tensor4d(b.data, [...b.shape]));
       owned.push(image);
       return image;
     };

@@ -4,7 +4,7 @@
  * write a checkpoint first, `--resume RUN_DIR` continues exactly.
  */
 import { Command, Option } from 'commander';
-import { optionTypeError } from '../errors.js';
+import { optionRangeError, optionTypeError } from '../errors.js';
 import { resolveModel } from '../weights/model-registry.js';
 import type { TrainOptions, TrainTask } from '../train/train-options.js';
 import { type CommonOptions, chooseBackend, commandAction, parseInteger, parseNonNegative, parseNumber, withCommonOptions } from './command-helpers.js';
@@ -46,7 +46,7 @@ function subcommand(context: CliContext, task: TrainTask): Command {
     .option('--data <dir>', 'folder of training images (JPEG, PNG, WebP; recursive); repeat for several', collect)
     .option('--out <model>', 'where the trained model goes (.safetensors)')
     .option('--run-dir <dir>', 'run directory: config, log.jsonl, checkpoints, previews (default: <out>.run)')
-    .option('--resume <run-dir>', 'continue the run in this directory from its newest valid checkpoint (other options come from its config.json; --iterations may extend it)')
+    .option('--resume <run-dir>', 'continue the run in this directory from its newest valid checkpoint (options come from its config.json; only --iterations may change, not below the step reached)')
     .option('--image-size <px>', `crop size (default ${task === 'sr' ? 288 : 256})`, parseInteger)
     .option('--batch-size <n>', 'images per step (default 4)', parseInteger)
     .option('--iterations <n>', 'optimisation steps (default 40000)', parseInteger)
@@ -101,8 +101,14 @@ function subcommand(context: CliContext, task: TrainTask): Command {
         let result;
         if (options.resume !== undefined) {
           runDir = options.resume;
-          result = await resumeTraining(runDir, { iterations: options.iterations }, hooks);
+          if (options.runDir !== undefined && options.runDir !== runDir) {
+            throw optionRangeError('--run-dir', `left out with --resume (the run directory is ${runDir})`, options.runDir);
+          }
+          // Only the flags typed, not commander's defaults: resumeTraining refuses any that differ from config.json.
+          const typed = Object.fromEntries(Object.entries(options).filter(([key]) => command.getOptionValueSource(key) !== 'default')) as TrainCliOptions;
+          result = await resumeTraining(runDir, await toTrainOptions(task, typed), hooks);
         } else {
+          if (options.out === undefined) throw optionTypeError('--out', 'the path of the model to write', options.out);
           const trainOptions = await toTrainOptions(task, options);
           runDir = options.runDir ?? `${trainOptions.out}.run`;
           result = await train(trainOptions, runDir, hooks);
@@ -124,7 +130,6 @@ function subcommand(context: CliContext, task: TrainTask): Command {
 }
 
 async function toTrainOptions(task: TrainTask, o: TrainCliOptions): Promise<TrainOptions> {
-  if (o.out === undefined) throw optionTypeError('--out', 'the path of the model to write', o.out);
   // Only the flags given: train() merges them over the task's TASK_DEFAULTS.
   const loss = await toLossOptions(o, {});
   const arch: Record<string, unknown> = {};

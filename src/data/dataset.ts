@@ -10,6 +10,14 @@
  * (seed, t). So the whole position is `{ seed, position: t }`, prefetching
  * never disturbs it, and a resumed run reads exactly the batches a straight
  * run would.
+ *
+ * Fixed crop sets and paired targets (distillation): with `cropsPerImage` K,
+ * image i is cut only at K crops, crop k = e mod K in epoch e (each drawn
+ * once from (seed, i, k)), so a `pairedTarget` computed from a crop (a
+ * teacher network's output) can be cached and reused every K epochs. The
+ * target must be computed from the crop itself, not cropped from the whole
+ * image's: instance-norm networks answer a crop differently
+ * (bench/RESULTS-distill.md).
  */
 import { readdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
@@ -21,6 +29,11 @@ import type { PlainBatch } from './sr-degradation.js';
 
 /** File extensions the dataset reads (lower case). */
 export const DATASET_EXTENSIONS = Object.freeze(['.jpg', '.jpeg', '.png', '.webp'] as const);
+
+/** A batch of crops and, with `pairedTarget`, the target of each crop. */
+export interface TrainingBatch extends PlainBatch {
+  readonly target?: Float32Array;
+}
 
 /** The checkpointable position of a dataset. */
 export interface DatasetState {
@@ -46,6 +59,10 @@ export interface ImageDatasetOptions {
   cacheBytes?: number;
   /** Where skip warnings go (default console.warn). */
   warn?: (message: string) => void;
+  /** Cut each image at this many fixed crops, one per epoch in turn (default 0: a fresh random crop every time). */
+  cropsPerImage?: number;
+  /** A target for each crop (same shape, values in [0, 1]); cached per fixed crop when cropsPerImage > 0. */
+  pairedTarget?: (crop: Float32Array, size: number) => Promise<Float32Array>;
   /** Resume from this position. */
   state?: DatasetState;
 }
@@ -102,9 +119,12 @@ export function mixSeed(a: number, b: number): number {
 export class ImageDataset {
   readonly entries: readonly DatasetEntry[];
   readonly summary: DatasetSummary;
-  private readonly options: Required<Omit<ImageDatasetOptions, 'state' | 'roots'>>;
+  private readonly options: Required<Omit<ImageDatasetOptions, 'state' | 'roots' | 'pairedTarget'>> & Pick<ImageDatasetOptions, 'pairedTarget'>;
+  private readonly entryIndex: Map<string, number>;
+  /** Paired targets of fixed crops, 8-bit, keyed by path and crop number. */
+  private readonly targets = new Map<string, Uint8Array>();
   private position: number;
-  private readonly queue: { position: number; batch: Promise<PlainBatch> }[] = [];
+  private readonly queue: { position: number; batch: Promise<TrainingBatch> }[] = [];
   private readonly permutations = new Map<number, Int32Array>();
   private readonly cache = new Map<string, { data: Buffer; width: number; height: number }>();
   private cachedBytes = 0;
@@ -118,6 +138,7 @@ export class ImageDataset {
     this.skipped = summary.skipped as { path: string; reason: string }[];
     this.options = options;
     this.position = state?.position ?? 0;
+    this.entryIndex = new Map(entries.map((e, i) => [e.path, i]));
   }
 
   /** The position of the next batch `next()` returns (save this in checkpoints). */
@@ -134,7 +155,7 @@ export class ImageDataset {
    * The next batch: float32 NHWC [batchSize, size, size, 3] in [0, 1], as a plain buffer.
    * Starts decoding the following batches before returning.
    */
-  async next(): Promise<PlainBatch> {
+  async next(): Promise<TrainingBatch> {
     const step = this.options.batchSize;
     if (this.queue[0]?.position !== this.position) {
       this.queue.length = 0;
@@ -163,9 +184,17 @@ export class ImageDataset {
     return this.entries[this.permutation(epoch)[item - epoch * n]!]!;
   }
 
-  /** The crop plan of an item (pure function of seed, item and image size). */
+  /** The crop plan of an item (pure function of seed, item and image size; with cropsPerImage, of the image and its crop number). */
   itemCrop(item: number, entry: DatasetEntry): CropPlan {
-    return planCrop(entry.width, entry.height, this.options.size, new Random(mixSeed(this.options.seed, item)), this.options.flip);
+    const k = this.cropNumber(item);
+    const key = k === null ? mixSeed(this.options.seed, item) : mixSeed(this.options.seed ^ 0x0c0fface, this.entryIndex.get(entry.path)! * this.options.cropsPerImage + k);
+    return planCrop(entry.width, entry.height, this.options.size, new Random(key), this.options.flip);
+  }
+
+  /** Which of an image's fixed crops item t uses (null without cropsPerImage). */
+  private cropNumber(item: number): number | null {
+    const k = this.options.cropsPerImage;
+    return k > 0 ? Math.floor(item / this.entries.length) % k : null;
   }
 
   private permutation(epoch: number): Int32Array {
@@ -180,24 +209,43 @@ export class ImageDataset {
     return perm;
   }
 
-  private async decodeBatch(start: number): Promise<PlainBatch> {
-    const { batchSize, size } = this.options;
+  private async decodeBatch(start: number): Promise<TrainingBatch> {
+    const { batchSize, size, pairedTarget } = this.options;
     const per = size * size * 3;
     const data = new Float32Array(batchSize * per);
+    const target = pairedTarget ? new Float32Array(batchSize * per) : undefined;
     for (let b = 0; b < batchSize; b++) {
-      data.set(await this.decodeItem(start + b), b * per);
+      const item = start + b;
+      const { crop, path } = await this.decodeItem(item);
+      data.set(crop, b * per);
+      if (target) target.set(await this.targetOf(crop, path, item), b * per);
     }
-    return { shape: [batchSize, size, size, 3], data };
+    return { shape: [batchSize, size, size, 3], data, ...(target ? { target } : {}) };
+  }
+
+  /** The paired target of a crop, rounded to 8 bits as a saved image would be: computed, or read back from the cache of fixed crops. */
+  private async targetOf(crop: Float32Array, path: string, item: number): Promise<Float32Array> {
+    const k = this.cropNumber(item);
+    const key = `${path}#${k}`;
+    const cached = k === null ? undefined : this.targets.get(key);
+    if (cached) return Float32Array.from(cached, (v) => v / 255);
+    // Rounded to 8 bits whether cached or not, so a crop's target is the same every time it comes round.
+    const target = Uint8Array.from(await this.options.pairedTarget!(crop, this.options.size), (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
+    if (k !== null && this.cachedBytes + target.length <= this.options.cacheBytes) {
+      this.targets.set(key, target);
+      this.cachedBytes += target.length;
+    }
+    return Float32Array.from(target, (v) => v / 255);
   }
 
   /** Decodes item t; an unreadable image is skipped (warned once) for the next readable one. */
-  private async decodeItem(item: number): Promise<Float32Array> {
+  private async decodeItem(item: number): Promise<{ crop: Float32Array; path: string }> {
     const n = this.entries.length;
     for (let k = 0; k < n; k++) {
       const entry = this.itemEntry(item + k);
       if (this.failed.has(entry.path)) continue;
       try {
-        return await this.crop(entry, this.itemCrop(item, entry));
+        return { crop: await this.crop(entry, this.itemCrop(item, entry)), path: entry.path };
       } catch (error) {
         this.failed.add(entry.path);
         const reason = `cannot decode (${(error as Error).message.split('\n')[0]})`;
@@ -254,6 +302,8 @@ export async function openImageDataset(options: ImageDatasetOptions): Promise<Im
   if (!Number.isInteger(options.size) || options.size < 1) throw optionRangeError('options.size', 'a positive integer', options.size);
   if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw optionRangeError('options.batchSize', 'a positive integer', options.batchSize);
   const prefetch = options.prefetch ?? 2;
+  const cropsPerImage = options.cropsPerImage ?? 0;
+  if (!Number.isInteger(cropsPerImage) || cropsPerImage < 0) throw optionRangeError('options.cropsPerImage', 'a non-negative integer (0: random crops)', cropsPerImage);
   if (!Number.isInteger(prefetch) || prefetch < 0) throw optionRangeError('options.prefetch', 'a non-negative integer', prefetch);
   const warn = options.warn ?? ((message: string) => console.warn(message));
   const minSide = options.minSide ?? 32;
@@ -291,7 +341,7 @@ export async function openImageDataset(options: ImageDatasetOptions): Promise<Im
   return new ImageDataset(
     entries,
     summary,
-    { size: options.size, batchSize: options.batchSize, seed: options.seed, flip: options.flip ?? true, minSide, prefetch, cacheBytes: options.cacheBytes ?? 512 * 2 ** 20, warn },
+    { size: options.size, batchSize: options.batchSize, seed: options.seed, flip: options.flip ?? true, minSide, prefetch, cacheBytes: options.cacheBytes ?? 512 * 2 ** 20, warn, cropsPerImage, pairedTarget: options.pairedTarget },
     options.state,
   );
 }

@@ -11,7 +11,12 @@ import sharp from 'sharp';
 import { writeFileAtomic } from '../atomic-write.js';
 import { optionRangeError, perceptualError, tensorShapeError } from '../errors.js';
 import type { ImageBatch } from '../types.js';
+import { checkImageHeader } from './image-header.js';
+import { type ImageLimits, resolvedMaxPixels } from './image-limits.js';
 import { imageToTensor, tensorToRgb } from './image-tensor.js';
+
+export { DEFAULT_MAX_PIXELS, type ImageLimits } from './image-limits.js';
+
 
 /** Formats `encodeImage` writes. */
 export const IMAGE_FORMATS = Object.freeze({ png: 'png', jpeg: 'jpeg', webp: 'webp' } as const);
@@ -38,18 +43,21 @@ export function isImageFormat(value: unknown): value is ImageFormat {
 }
 
 /**
- * Decodes an encoded image to a float32 NHWC RGB batch of one in [0, 1].
+ * Decodes an encoded image to a float32 NHWC RGB batch of one in [0, 1]
+ * (the first frame of an animation, with a warning through `limits.onWarning`).
  * @param bytes the file's contents.
  * @param source a name for messages (a path, `upload`); default `image`.
  * @returns [1, H, W, 3]; caller disposes.
- * @throws PerceptualError E_IMAGE_DECODE naming `source` when the bytes are not a readable image.
+ * @throws PerceptualError E_IMAGE_DECODE naming `source` when the bytes are not a readable image
+ *   or have more pixels than `limits.maxPixels` (see checkImageHeader).
  * @example
  * const image = await decodeImage(await readFile('photo.jpg'), 'photo.jpg');
  */
-export async function decodeImage(bytes: Uint8Array, source = 'image'): Promise<ImageBatch> {
+export async function decodeImage(bytes: Uint8Array, source = 'image', limits: ImageLimits = {}): Promise<ImageBatch> {
+  await checkImageHeader(bytes, source, limits);
   let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
   try {
-    const input = sharp(bytes, { autoOrient: true, failOn: 'error' });
+    const input = sharp(bytes, { autoOrient: true, failOn: 'error', limitInputPixels: resolvedMaxPixels(limits) });
     const { depth } = await input.metadata();
     // 16-bit sources (PNG, TIFF) keep their precision: rgb16 gives ushort samples.
     const wide = depth === 'ushort';
@@ -73,18 +81,41 @@ export async function decodeImage(bytes: Uint8Array, source = 'image'): Promise<
 }
 
 /**
+ * Decodes an encoded image straight to 8-bit sRGB RGB, with the conventions
+ * of `decodeImage` (EXIF orientation, grey to RGB, alpha over white) and of
+ * the service's codec (src/serve/image-codec.node.ts), plus `limits`: what the
+ * image commands hand to the inference pool (src/infer's RgbImage: `width * height * 3` bytes, row-major).
+ * @throws PerceptualError E_IMAGE_DECODE as decodeImage
+ */
+export async function decodeRgbImage(bytes: Uint8Array, source = 'image', limits: ImageLimits = {}): Promise<{ data: Uint8Array; width: number; height: number }> {
+  await checkImageHeader(bytes, source, limits);
+  try {
+    const { data, info } = await sharp(bytes, { autoOrient: true, failOn: 'error', limitInputPixels: resolvedMaxPixels(limits) })
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+  } catch (error) {
+    throw perceptualError('E_IMAGE_DECODE', `Cannot decode image '${source}': ${firstLine(error)}. Pass a PNG, JPEG, WebP, AVIF, TIFF or GIF file.`, error);
+  }
+}
+
+/**
  * Reads and decodes an image file (see `decodeImage`).
  * @returns float32 [1, H, W, 3] in [0, 1]; caller disposes.
- * @throws PerceptualError E_IO when the file cannot be read, E_IMAGE_DECODE when it is not an image.
+ * @throws PerceptualError E_IO when the file cannot be read, E_IMAGE_DECODE when it is not an image or is over the pixel limit.
  */
-export async function readImage(path: string): Promise<ImageBatch> {
+export async function readImage(path: string, limits: ImageLimits = {}): Promise<ImageBatch> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
   } catch (error) {
     throw perceptualError('E_IO', `Cannot read image file '${path}': ${firstLine(error)}. Check the path.`, error);
   }
-  return decodeImage(bytes, path);
+  return decodeImage(bytes, path, limits);
 }
 
 /**

@@ -141,7 +141,7 @@ function layerList(path: string, value: unknown, availableTaps: readonly string[
   for (const [index, layer] of (value as unknown[]).entries()) {
     if (typeof layer !== 'string' || layer === '') throw optionTypeError(`${path}[${index}]`, 'a non-empty tap name', layer);
     if (availableTaps !== undefined && !availableTaps.includes(layer)) {
-      throw optionRangeError(`${path}[${index}]`, `one of ${availableTaps.join(', ')}`, layer);
+      throw optionRangeError(`${path}[${index}]`, oneOfTaps(availableTaps), layer);
     }
     if (layers.includes(layer)) throw optionRangeError(`${path}[${index}]`, 'a layer not listed before it', layer);
     layers.push(layer);
@@ -160,4 +160,15 @@ function layerWeights(path: string, layersPath: string, value: unknown, layers: 
   const resolved: Record<string, number> = {};
   for (const layer of layers) resolved[layer] = given[layer] === undefined ? 1 : weight(`${path}.${layer}`, given[layer]);
   return Object.freeze(resolved);
+}
+
+/**
+ * The "must be ..." text for a layer that is not a tap of the loss network:
+ * its taps, or, for a network that exposes none (`taps: []`, the pixel-only
+ * stand-in), a sentence saying so instead of an empty "one of".
+ */
+export function oneOfTaps(taps: readonly string[], networkName?: string): string {
+  const of = networkName === undefined ? '' : ` (the taps of ${networkName})`;
+  if (taps.length > 0) return `one of ${taps.join(', ')}${of}`;
+  return `a tap of the loss network, but ${networkName ?? 'it'} exposes none; load it without a tap list (or with these layers in --loss-taps)`;
 }

@@ -9,7 +9,7 @@ import { optionRangeError, optionTypeError, tensorShapeError } from '../errors.j
 import type { FeatureMaps, ImageBatch, LossNetwork } from '../types.js';
 import { featureLoss } from './feature.js';
 import { gramMatrix } from './gram.js';
-import type { ResolvedPerceptualLossOptions } from './perceptual-options.js';
+import { oneOfTaps, type ResolvedPerceptualLossOptions } from './perceptual-options.js';
 import { pixelLoss } from './pixel.js';
 import { assertBatchBroadcastable, assertRank } from './shapes.js';
 import { styleLoss } from './style.js';
@@ -221,7 +221,7 @@ function mapTerms(terms: PerceptualLossTerms, read: (s: Scalar) => number): Perc
 function assertTaps(network: LossNetwork, layers: readonly string[], path: string): void {
   for (const [index, layer] of layers.entries()) {
     if (!network.taps.includes(layer)) {
-      throw optionRangeError(`${path}[${index}]`, `one of ${network.taps.join(', ')} (the taps of ${network.name})`, layer);
+      throw optionRangeError(`${path}[${index}]`, oneOfTaps(network.taps, network.name), layer);
     }
   }
 }

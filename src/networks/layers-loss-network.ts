@@ -93,9 +93,13 @@ export async function loadLayersLossNetwork(path: string, options: LayersLossNet
   const supported = new Set<string>();
   for (const node of nodes) if (LAYER_OPS[node.className] && node.inputs.every((i) => supported.has(i))) supported.add(node.name);
   const all = nodes.filter((n) => supported.has(n.name) && n.className !== 'InputLayer').map((n) => n.name);
+  // Name the choices: a bare "layer names of X" sends the user to read model.json, and an empty list is no answer at all.
+  if (options.taps !== undefined && options.taps.length === 0) {
+    throw optionRangeError('options.taps', `a non-empty list of layers of ${modelPath}, from ${all.join(', ')}; leave it out to expose them all`, []);
+  }
   for (const tap of options.taps ?? []) {
     const node = byName.get(tap);
-    if (!node) throw optionRangeError('options.taps', `layer names of ${modelPath}`, tap);
+    if (!node) throw optionRangeError('options.taps', `layers of ${modelPath}, each one of ${all.join(', ')}`, tap);
     if (!supported.has(tap)) {
       const blocker = firstUnsupported(node, byName, supported);
       throw perceptualError('E_MODEL_FORMAT', `${modelPath}: tap ${tap} needs layer ${blocker.name} of type ${blocker.className}, which perceptual cannot run (supported: ${Object.keys(LAYER_OPS).join(', ')}). Choose an earlier tap.`);

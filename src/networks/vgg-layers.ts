@@ -84,3 +84,18 @@ export function lastConvFor(network: VggNetwork, layer: string): VggConvSpec | u
   for (const conv of VGG_CONVS[network]) if (conv.index <= position) last = conv;
   return last;
 }
+
+/**
+ * The smallest image side (pixels) for which `layer` is not empty: each 2x2
+ * max pool up to and including it halves the size, flooring odd sizes
+ * ('valid', as torchvision and Keras), so k pools need 2^k pixels.
+ * Smaller images give empty maps, NaN losses on CPU and out-of-bounds memory
+ * access in the WASM kernels. Returns undefined for a name not in the network.
+ * @example vggMinimumSize('vgg16', 'relu4_3') // 8
+ */
+export function vggMinimumSize(network: VggNetwork, layer: string): number | undefined {
+  const position = VGG_LAYERS[network].indexOf(layer);
+  if (position < 0) return undefined;
+  const pools = VGG_LAYERS[network].slice(0, position + 1).filter((name) => name.startsWith('pool')).length;
+  return 2 ** pools;
+}

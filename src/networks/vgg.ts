@@ -7,10 +7,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { optionRangeError, optionTypeError, perceptualError, tensorShapeError } from '../errors.js';
 import type { FeatureMaps, ImageBatch, LossNetwork } from '../types.js';
-import { lastConvFor, VGG_LAYERS, type VggNetwork } from './vgg-layers.js';
+import { lastConvFor, VGG_LAYERS, type VggNetwork, vggMinimumSize } from './vgg-layers.js';
 import { validateVggWeights, type VggPreprocessing, type VggWeights } from './vgg-weights.js';
 
-export { VGG_LAYERS, VGG_CONVS, VGG_NETWORKS, isVggNetwork, type VggNetwork, type VggConvSpec } from './vgg-layers.js';
+export { VGG_LAYERS, VGG_CONVS, VGG_NETWORKS, isVggNetwork, vggMinimumSize, type VggNetwork, type VggConvSpec } from './vgg-layers.js';
 export { randomVggWeights, validateVggWeights, type VggWeights, type VggConvWeights, type VggPreprocessing } from './vgg-weights.js';
 
 /** ImageNet statistics used by torchvision/timm (SPEC section 2). */
@@ -103,6 +103,13 @@ export function createVgg(weights: VggWeights, options: CreateVggOptions = {}): 
       deepest = Math.max(deepest, position);
     }
     if (images.rank !== 4 || images.shape[3] !== 3) throw tensorShapeError('images', `${network}.features`, 'rank 4 NHWC with 3 channels', images.shape);
+    const minSide = vggMinimumSize(network, layers[deepest]!)!;
+    if (images.shape[1] < minSide || images.shape[2] < minSide) {
+      throw perceptualError(
+        'E_TENSOR_SHAPE',
+        `Argument 'images' passed to '${network}.features' must be at least ${minSide}x${minSide} pixels for tap ${layers[deepest]} (each 2x2 max pool before it halves the size), got shape [${images.shape.join(',')}]. Use larger images or shallower layers.`,
+      );
+    }
     return tf.tidy(() => {
       const wanted = new Set(requested);
       const out: FeatureMaps = {};

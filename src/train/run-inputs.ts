@@ -6,6 +6,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import sharp from 'sharp';
 import { perceptualError } from '../errors.js';
+import { checkImageHeader } from '../data/image-header.js';
+import { type ImageLimits, resolvedMaxPixels } from '../data/image-limits.js';
 import type { PlainBatch } from '../data/sr-degradation.js';
 import { type PerceptualLossOptions, resolvePerceptualLossOptions } from '../losses/perceptual-options.js';
 import type { LossNetwork } from '../types.js';
@@ -89,13 +91,15 @@ const LAYERS_PREPROCESS: Readonly<Record<NonNullable<NamedLossNetworkSpec['prepr
 });
 
 /**
- * Decodes the style image, resized (aspect kept) so its long side is `size`.
+ * Decodes the style image, resized (aspect kept) so its long side is `size`;
+ * `limits` as for every decoder (pixel limit, a warning for an animation's first frame).
  * @returns float32 NHWC [1, h, w, 3] in [0, 1]
- * @throws PerceptualError E_IMAGE_DECODE naming the file
+ * @throws PerceptualError E_IMAGE_DECODE naming the file (and the limit, for too many pixels)
  */
-export async function loadStyleImage(path: string, size: number): Promise<PlainBatch> {
+export async function loadStyleImage(path: string, size: number, limits: ImageLimits = {}): Promise<PlainBatch> {
+  await checkImageHeader(path, path, limits);
   try {
-    const { data, info } = await sharp(path).resize(size, size, { fit: 'inside' }).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(path, { limitInputPixels: resolvedMaxPixels(limits) }).resize(size, size, { fit: 'inside' }).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     return { shape: [1, info.height, info.width, 3], data: Float32Array.from(data, (v) => v / 255) };
   } catch (error) {
     throw perceptualError('E_IMAGE_DECODE', `Cannot read the style image ${path}: ${(error as Error).message.split('\n')[0]}. Pass a readable JPEG, PNG or WebP with --style.`, error);

@@ -1,6 +1,8 @@
 /**
  * @file The teacher of a distill run: a trained style model whose output on
- * each training crop is the student's target.
+ * each training crop is the student's target. It runs on the crop itself:
+ * cropping its output on the whole photo would not do, since instance-norm
+ * statistics of a crop differ from the photo's (bench/RESULTS-distill.md).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { optionRangeError } from '../errors.js';
@@ -21,7 +23,21 @@ export async function loadTeacher(path: string): Promise<TransformModel> {
   return teacher;
 }
 
-/** The teacher's output on a batch of crops (float32 NHWC in [0, 1]); the caller disposes it. */
-export function teacherOutput(teacher: TransformModel, crops: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() => tf.clipByValue(transform(teacher, crops, { lean: true }), 0, 1));
+/**
+ * Crops each image of a distill run is cut at: the teacher runs once per
+ * crop (the dataset caches its output) instead of at every step, and the
+ * photos still give 8 x their number of distinct crops.
+ */
+export const DISTILL_CROPS_PER_IMAGE = 8;
+
+/** The teacher's output on one crop (float32 HWC values in [0, 1]), as the dataset's pairedTarget. */
+export function teacherTarget(teacher: TransformModel): (crop: Float32Array, size: number) => Promise<Float32Array> {
+  return async (crop, size) => {
+    const output = tf.tidy(() => tf.clipByValue(transform(teacher, tf.tensor4d(crop, [1, size, size, 3]), { lean: true }), 0, 1));
+    try {
+      return (await output.data()) as Float32Array;
+    } finally {
+      output.dispose();
+    }
+  };
 }

@@ -175,6 +175,21 @@ function text(path: string, value: unknown): string {
 }
 
 /**
+ * `given` over the task's default loss. The defaults' per-layer weights belong
+ * to the defaults' layers: where `given` lists its own layers and no weights
+ * for them, the defaults' weights are kept only for layers still listed, so
+ * `--style-layers` alone is checked against the loss network's taps rather
+ * than refused for a weight keyed by a recipe layer the user never named.
+ */
+function mergeLoss(defaults: PerceptualLossOptions, given: PerceptualLossOptions): PerceptualLossOptions {
+  const merged = { ...defaults, ...given };
+  const keep = (weights: Record<string, number>, layers: readonly string[]) => Object.fromEntries(Object.entries(weights).filter(([layer]) => layers.includes(layer)));
+  if (given.contentLayers && !given.contentLayerWeights && defaults.contentLayerWeights) merged.contentLayerWeights = keep(defaults.contentLayerWeights, given.contentLayers);
+  if (given.styleLayers && !given.styleLayerWeights && defaults.styleLayerWeights) merged.styleLayerWeights = keep(defaults.styleLayerWeights, given.styleLayers);
+  return merged;
+}
+
+/**
  * Validates and merges training options over the task's defaults.
  * Loss layers are checked against the loss network later (when it is loaded).
  * @throws TypeError / RangeError E_OPTIONS naming the option and how to fix it
@@ -219,7 +234,7 @@ export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions
     teacher: options.teacher ?? null,
     styleSize: positiveInteger('options.styleSize (--style-size)', options.styleSize ?? DEFAULT_TRAIN_OPTIONS.styleSize),
     arch: { ...(options.arch ?? {}) },
-    loss: { ...(lossRecipe(task, lossNetwork) ?? defaults.loss), ...(options.loss ?? {}) },
+    loss: mergeLoss(lossRecipe(task, lossNetwork) ?? defaults.loss, options.loss ?? {}),
     lossNetwork,
     lossWeights: options.lossWeights ?? null,
     lossTaps: options.lossTaps ? [...options.lossTaps] : null,

@@ -22,9 +22,10 @@ import { loadRunLossNetwork, loadStyleImage, lossNeedsNetwork, NO_LOSS_NETWORK }
 import { writePreview } from './preview.js';
 import { appendLog, readRunConfig, truncateLog, writeRunConfig } from './run-dir.js';
 import { restoreAdam, snapshotAdam } from './adam-state.js';
+import { checkResumeIterations, checkResumeOptions } from './resume-options.js';
 import { learningRateAt, resolveTrainOptions, type ResolvedTrainOptions, totalSteps, type TrainOptions } from './train-options.js';
 import { trainStep } from './train-step.js';
-import { loadTeacher, teacherOutput } from './teacher.js';
+import { DISTILL_CROPS_PER_IMAGE, loadTeacher, teacherTarget } from './teacher.js';
 
 /** Events a caller (the CLI's progress display, tests) receives. */
 export type TrainEvent =
@@ -79,19 +80,25 @@ export async function train(options: TrainOptions, runDir: string, hooks: TrainH
 
 /**
  * Continues the run in `runDir` from its newest valid checkpoint, exactly as
- * if it had not stopped. `overrides.iterations` may extend it.
- * @throws PerceptualError E_CHECKPOINT when the run directory has no config
+ * if it had not stopped. Only `given.iterations` may change the run (extend
+ * or shorten it, not below the step reached); any other option given must
+ * equal its config.json (the CLI passes every flag given with --resume).
+ * @throws PerceptualError E_CHECKPOINT when the run directory has no config;
+ *   RangeError E_OPTIONS naming each option that differs from config.json, or
+ *   for iterations below the step reached
  */
-export async function resumeTraining(runDir: string, overrides: { iterations?: number } = {}, hooks: TrainHooks = {}): Promise<TrainResult> {
+export async function resumeTraining(runDir: string, given: TrainOptions = {}, hooks: TrainHooks = {}): Promise<TrainResult> {
   const config = await readRunConfig(runDir);
   let resolved = config.options;
-  if (overrides.iterations !== undefined) {
-    if (!Number.isInteger(overrides.iterations) || overrides.iterations < 1) throw optionRangeError('iterations (--iterations)', 'a positive integer', overrides.iterations);
-    resolved = { ...resolved, iterations: overrides.iterations, epochs: null };
-    await writeRunConfig(runDir, resolved);
-  }
+  checkResumeOptions(runDir, resolved, given);
   const warn = (message: string) => hooks.onEvent?.({ type: 'warning', message });
   const latest = await loadLatestCheckpoint(runDir, warn);
+  if (given.iterations !== undefined) {
+    if (!Number.isInteger(given.iterations) || given.iterations < 1) throw optionRangeError('iterations (--iterations)', 'a positive integer', given.iterations);
+    checkResumeIterations(runDir, given.iterations, latest?.checkpoint.step ?? 0);
+    resolved = { ...resolved, iterations: given.iterations, epochs: null };
+    await writeRunConfig(runDir, resolved);
+  }
   return run(resolved, runDir, latest, hooks);
 }
 
@@ -111,6 +118,7 @@ async function run(options: ResolvedTrainOptions, runDir: string, latest: { chec
   const dataset = await openImageDataset({
     roots: options.data, size: options.imageSize, batchSize: options.batchSize, seed: options.seed, flip: options.flip,
     minSide: options.task === 'sr' ? Math.ceil(options.imageSize / 2) : Math.min(32, options.imageSize), warn, state: checkpoint?.dataset,
+    ...(teacher ? { cropsPerImage: DISTILL_CROPS_PER_IMAGE, pairedTarget: teacherTarget(teacher) } : {}),
   }).catch((error: unknown) => {
     tf.dispose(disposables);
     throw error;
@@ -126,7 +134,7 @@ async function run(options: ResolvedTrainOptions, runDir: string, latest: { chec
     const loss = resolvePerceptualLossOptions(pixelOnly ? { ...options.loss, contentLayers: [], styleLayers: [] } : options.loss, network.taps);
     let styleGrams: Record<string, Tensor3D> | undefined;
     if (options.task === 'style' && loss.styleLayers.length > 0) {
-      const styleBatch = hooks.styleImage ?? (await loadStyleImage(options.style!, options.styleSize));
+      const styleBatch = hooks.styleImage ?? (await loadStyleImage(options.style!, options.styleSize, { onWarning: warn }));
       const styleTensor = tf.tensor4d(styleBatch.data, [...styleBatch.shape]);
       styleGrams = styleTargets(network, styleTensor, loss.styleLayers);
       styleTensor.dispose();
@@ -163,11 +171,10 @@ async function run(options: ResolvedTrainOptions, runDir: string, latest: { chec
       const epoch = dataset.epoch;
       const batch = await dataset.next();
       const crops = tensorOf(batch);
-      // Style: the crops are input and content target; SR: they are the HR target of their degraded copy; distill: the student's input,
-      // and the teacher's output ON THE CROP its target (not a crop of its output on the whole photo: instance-norm statistics of a
-      // 128 px crop differ from the photo's enough to put the two 17-20 dB apart, bench/RESULTS-distill.md).
+      // Style: the crops are input and content target; SR: they are the HR target of their degraded copy; distill: the student's
+      // input, and the teacher's output on each crop (teacher.ts) its target.
       const input = arch.task === 'sr' ? tensorOf(degradeForSr(batch, arch.scale, options.degradation)) : crops;
-      const target = teacher ? teacherOutput(teacher, crops) : crops;
+      const target = batch.target ? tensorOf({ shape: batch.shape, data: batch.target }) : crops;
       const lr = learningRateAt(options, step);
       (optimizer as unknown as { learningRate: number }).learningRate = lr; // Adam reads it on every applyGradients.
       try {

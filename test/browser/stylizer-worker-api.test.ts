@@ -86,7 +86,7 @@ test('loadModel(bytes) then stylize(RGBA) equals transform() + tensorToRgb', asy
 test('no tensors leak across stylize calls and model reloads', async () => {
   await api.stylize(rgbaImage());
   const before = (await api.info()).numTensors;
-  for (let i = 0; i < 3; i++) await api.stylize(rgbaImage(), { tiling: 'always', tile: 8 });
+  for (let i = 0; i < 3; i++) await api.stylize(rgbaImage(), { tiling: 'always', tile: 32, overlap: 4 });
   await api.loadModel(modelBytes, 'again');
   assert.is((await api.info()).numTensors, before);
   assert.is(tf.memory().numTensors, before);

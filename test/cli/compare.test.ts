@@ -142,4 +142,24 @@ test('numTensors stays flat across repeated compares', async () => {
   assert.is(tf.memory().numTensors, before);
 });
 
+test('images smaller than the deepest tap needs: a clear E_TENSOR_SHAPE (exit 2) on cpu and wasm, not NaN or a crash', async () => {
+  const a = await writePattern('tiny-a.png', pixels(1, 7, 7), 7, 7);
+  const b = await writePattern('tiny-b.png', pixels(2, 7, 7), 7, 7);
+  for (const backend of ['cpu', 'wasm']) {
+    const run = await cli(['compare', a, b, '--seed', '1', '--backend', backend, '--json']);
+    assert.is(run.code, 2, run.stderr);
+    assert.match(run.stderr, /E_TENSOR_SHAPE: Images must be at least 8x8 pixels for the vgg16 loss network at relu4_3 \(each 2x2 max pool before it halves the size\), but A '.*tiny-a\.png' and B '.*tiny-b\.png' are 7x7\. Compare larger images, or choose shallower --content-layers\/--style-layers/);
+  }
+  const shallow = await cli(['compare', a, b, '--seed', '1', '--backend', 'cpu', '--json', '--style-layers', 'relu1_2,relu3_3']);
+  assert.is(shallow.code, 0, shallow.stderr);
+  assert.type(JSON.parse(shallow.stdout).total, 'number');
+});
+
+test('--max-pixels: an image over the limit is refused naming its size, the limit and the flag', async () => {
+  const a = await writePattern('a.png', pixels(1));
+  const run = await cli(['compare', a, a, '--seed', '1', '--backend', 'cpu', '--max-pixels', '100']);
+  assert.is(run.code, 3);
+  assert.match(run.stderr, /it is 16x16 = 256 pixels, above the limit of 100 pixels\. Raise the limit with --max-pixels 256/);
+});
+
 test.run();

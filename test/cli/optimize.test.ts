@@ -1,4 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -8,6 +9,7 @@ import { cli, tempDir } from './helpers.js';
 
 let work: Awaited<ReturnType<typeof tempDir>>;
 const tiny = ['--weights', 'random', '--content-layers', 'relu2_2'];
+const darknet = fileURLToPath(new URL('../../../shared/data/darknet/darknettiny', import.meta.url));
 
 test.before(async () => {
   await useBackend('cpu');
@@ -54,6 +56,17 @@ test('usage errors name the option', async () => {
   assert.match(clip.stderr, /options\.bounds must be 'none' or 'sigmoid' with L-BFGS/);
   const snap = await cli(['optimize', 'sr', '--target', work.path('style.png'), '-o', work.path('x.png'), '--snapshot-every', '1']);
   assert.match(snap.stderr, /--snapshot-dir must be a folder when --snapshot-every is given/);
+});
+
+test('a layers loss network with a VGG layer name: the error names the flag and lists the model\'s layers', async () => {
+  if (!existsSync(darknet)) {
+    console.log(`skipped: ${darknet} is absent`);
+    return;
+  }
+  const r = await cli(['optimize', 'style', '--backend', 'cpu', '--content', work.path('content.png'), '--style', work.path('style.png'), '-o', work.path('x.png'),
+    '--loss-network', darknet, '--content-layers', 'relu2_2', '--style-layers', 'leaky_re_lu_1', '--iterations', '1']);
+  assert.is(r.code, 2, r.stderr);
+  assert.match(r.stderr, /options\.contentLayers\[0\] must be one of conv2d_1, [^(]*leaky_re_lu_2, [^(]*global_average_pooling2d_1 \(received "relu2_2"\)/);
 });
 
 test.run();

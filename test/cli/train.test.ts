@@ -7,6 +7,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { memoryContext } from '../../src/cli/context.js';
 import { runCli } from '../../src/cli/main.js';
+import { saveCheckpoint } from '../../src/train/checkpoint.js';
+import { writeRunConfig } from '../../src/train/run-dir.js';
+import { resolveTrainOptions } from '../../src/train/train-options.js';
 import { writeSyntheticImages } from '../train/fixtures/synthetic-images.js';
 
 const work = mkdtempSync(join(tmpdir(), 'perceptual-cli-train-'));
@@ -75,6 +78,43 @@ test('train sr --upsample shuffle --degradation bicubic with pixel loss only: no
   const bad = memoryContext();
   assert.is(await runCli(['train', 'sr', '--backend', 'cpu', '--data', data, '--out', out, '--degradation', 'gauss'], bad), 2);
   assert.match(bad.err(), /--degradation.*blur-bicubic, bicubic/);
+});
+
+test('a layers loss network with a VGG layer name: the error lists the model\'s layers (every "must be one of")', async () => {
+  if (!existsSync(darknet)) {
+    console.log(`skipped: ${darknet} is absent`);
+    return;
+  }
+  const common = ['train', 'style', '--backend', 'cpu', '--data', data, '--style', join(data, 'img0.png'), '--out', join(work, 'taps.safetensors'),
+    '--loss-network', darknet, '--image-size', '16', '--batch-size', '1', '--iterations', '1', '--preview-every', '0'];
+  for (const [flag, path] of [['--content-layers', 'contentLayers'], ['--style-layers', 'styleLayers']] as const) {
+    const context = memoryContext();
+    const code = await runCli([...common, '--run-dir', join(work, `taps-${path}.run`), flag, 'relu2_2'], context);
+    assert.is(code, 2, context.err());
+    assert.match(context.err(), new RegExp(`options\\.${path}\\[0\\] must be one of conv2d_1, [^(]*leaky_re_lu_2, [^(]*global_average_pooling2d_1 \\(received "relu2_2"\\)`));
+  }
+});
+
+test('--resume refuses flags that differ from config.json (naming each), and --iterations below the step reached', async () => {
+  const runDir = join(work, 'resume-checks.run');
+  await writeRunConfig(runDir, resolveTrainOptions({
+    task: 'style', data, out: join(work, 'resume-checks.safetensors'), style: join(data, 'img0.png'), imageSize: 16, batchSize: 2, iterations: 8, lr: 0.01,
+    arch: { width: 0.125, residualBlocks: 1 }, lossWeights: 'random',
+  }));
+  // The checks come before the checkpoint's tensors are read, so an empty one stands in for a run at step 5.
+  await saveCheckpoint(runDir, { step: 5, adamIterations: 5, dataset: { seed: 0, position: 10 }, params: {}, adamM: {}, adamV: {} }, 3);
+  const changed = memoryContext();
+  const code = await runCli(['train', 'style', '--backend', 'cpu', '--resume', runDir, '--lr', '0.5', '--image-size', '32', '--batch-size', '2', '--width', '1', '--iterations', '10'], changed);
+  assert.is(code, 2, changed.err());
+  assert.match(changed.err(), /--image-size is 32 but the run has 16; --lr is 0\.5 but the run has 0\.01; --width is 1 but the run has 0\.125\); only --iterations may change on resume/);
+  assert.not.match(changed.err(), /--batch-size is/);
+  const otherTask = memoryContext();
+  assert.is(await runCli(['train', 'sr', '--backend', 'cpu', '--resume', runDir], otherTask), 2);
+  assert.match(otherTask.err(), /the task \(train style\|sr\|distill\) is "sr" but the run has "style"/);
+  const short = memoryContext();
+  assert.is(await runCli(['train', 'style', '--backend', 'cpu', '--resume', runDir, '--iterations', '3'], short), 2);
+  assert.match(short.err(), /--iterations\) must be at least 5, the step the run in .*resume-checks\.run has reached/);
+  assert.is(JSON.parse(await readFile(join(runDir, 'config.json'), 'utf8')).options.iterations, 8);
 });
 
 test.run();

@@ -71,9 +71,11 @@ test('--max-size downsizes before upscaling; --scale must match the model', asyn
 });
 
 test('--tile/--overlap reach the pool: SR tiles are exact, a bad tile is refused', async () => {
-  const run = await cli(['upscale', tmp.path('in/a.png'), '-o', tmp.path('a-tiled.png'), '--tile', '3', '--overlap', '4', '--model', tmp.path('sr.safetensors'), '--backend', 'cpu']);
+  // 40x20 in tiles of 16 (the SR minimum): 3 x 2 tiles.
+  await writePng(tmp.path('wide.png'), 40, 20, 3);
+  const run = await cli(['upscale', tmp.path('wide.png'), '-o', tmp.path('a-tiled.png'), '--tile', '16', '--overlap', '4', '--model', tmp.path('sr.safetensors'), '--backend', 'cpu']);
   assert.is(run.code, 0, run.stderr);
-  const whole = await cli(['upscale', tmp.path('in/a.png'), '-o', tmp.path('a-whole.png'), '--model', tmp.path('sr.safetensors'), '--backend', 'cpu']);
+  const whole = await cli(['upscale', tmp.path('wide.png'), '-o', tmp.path('a-whole.png'), '--model', tmp.path('sr.safetensors'), '--backend', 'cpu']);
   assert.is(whole.code, 0, whole.stderr);
   const [a, b] = await Promise.all([tmp.path('a-tiled.png'), tmp.path('a-whole.png')].map((p) => sharp(p).raw().toBuffer()));
   let maxDiff = 0;
@@ -82,6 +84,9 @@ test('--tile/--overlap reach the pool: SR tiles are exact, a bad tile is refused
   const bad = await cli(['upscale', tmp.path('in/a.png'), '-o', tmp.path('x.png'), '--tile', '0', '--model', tmp.path('sr.safetensors'), '--backend', 'cpu']);
   assert.is(bad.code, 2);
   assert.match(bad.stderr, /options\.tile must be an integer >= 1 \(received 0\)/);
+  const tiny = await cli(['upscale', tmp.path('in/a.png'), '-o', tmp.path('x.png'), '--tile', '4', '--model', tmp.path('sr.safetensors'), '--backend', 'cpu']);
+  assert.is(tiny.code, 2);
+  assert.match(tiny.stderr, /options\.tile must be at least 16 input pixels for this network \(the smallest region worth a network call\); .*Pass a tile of 16 or more \(--tile\), or leave it out \(received 4\)/);
 });
 
 test('upscale refuses a style model (without --model it runs the bundled default: test/cli/models.test.ts)', async () => {
@@ -105,6 +110,19 @@ test('a folder through the worker pool (--workers 1): every image doubled, none 
   let maxDiff = 0;
   for (let i = 0; i < a!.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a![i]! - b![i]!));
   assert.ok(maxDiff <= 1, `max difference ${maxDiff} levels between the worker and in-process outputs`);
+});
+
+test('an animated GIF upscales its first frame with a warning naming the frames; --max-pixels is named when an input exceeds it', async () => {
+  const frames = await Promise.all([1, 2].map((seed) => sharp(Buffer.alloc(6 * 4 * 3, seed * 60), { raw: { width: 6, height: 4, channels: 3 } }).png().toBuffer()));
+  await sharp(frames, { join: { animated: true } }).gif().toFile(tmp.path('anim.gif'));
+  const run = await cli(['upscale', tmp.path('anim.gif'), '-o', tmp.path('anim-x2.png'), '--model', tmp.path('sr.safetensors'), '--backend', 'cpu']);
+  assert.is(run.code, 0, run.stderr);
+  assert.match(run.stderr, /warning: '.*anim\.gif' is an animated GIF with 2 frames; only its first frame is read/);
+  assert.equal(await size(tmp.path('anim-x2.png')), [12, 8]);
+  const limited = await cli(['upscale', tmp.path('in/a.png'), '-o', tmp.path('x.png'), '--max-pixels', '20', '--model', tmp.path('sr.safetensors'), '--backend', 'cpu']);
+  assert.is(limited.code, 3);
+  assert.match(limited.stderr, /E_IMAGE_DECODE: Cannot decode image '.*a\.png': it is 7x5 = 35 pixels, above the limit of 20 pixels\. Raise the limit with --max-pixels 35 \(options\.maxPixels\), or downsize the image first\./);
+  assert.not.match(limited.stderr, /Pass a PNG/);
 });
 
 test.run();

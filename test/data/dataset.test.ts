@@ -92,6 +92,45 @@ test('crops are the planned pixels (red = x, green = y), flips mirror them', asy
   assert.is(checked, 9);
 });
 
+test('fixed crop sets: crop k of an image comes back every K epochs with its cached 8-bit paired target, computed once', async () => {
+  const calls: number[] = [];
+  // The target swaps red and green, so each target pixel names the crop pixel it belongs to.
+  const pairedTarget = async (crop: Float32Array) => {
+    calls.push(crop.length);
+    const out = new Float32Array(crop.length);
+    for (let i = 0; i < crop.length; i += 3) [out[i], out[i + 1], out[i + 2]] = [crop[i + 1]!, crop[i]!, 1 - crop[i + 2]!];
+    return out;
+  };
+  const ds = await openImageDataset({ roots: dir, size: 16, batchSize: 3, seed: 9, warn: () => {}, prefetch: 0, cropsPerImage: 2, pairedTarget });
+  const seen = new Map<string, string>();
+  for (let epoch = 0; epoch < 6; epoch++) {
+    const batch = await ds.next(); // 3 usable images, batch 3: one batch per epoch
+    assert.ok(batch.target !== undefined);
+    for (let b = 0; b < 3; b++) {
+      const item = epoch * 3 + b;
+      const entry = ds.itemEntry(item);
+      const plan = ds.itemCrop(item, entry);
+      const key = `${entry.path}#${epoch % 2}`;
+      const where = JSON.stringify([plan.left, plan.top, plan.flip]);
+      if (seen.has(key)) assert.is(where, seen.get(key), `${key} is the same crop every other epoch`);
+      seen.set(key, where);
+      const o = b * 16 * 16 * 3;
+      for (let i = o; i < o + 16 * 16 * 3; i += 3) {
+        assert.is(batch.target[i], Math.fround(Math.round(batch.data[i + 1]! * 255) / 255));
+        assert.is(batch.target[i + 1], Math.fround(Math.round(batch.data[i]! * 255) / 255));
+      }
+    }
+  }
+  assert.is(seen.size, 6, 'two crops for each of the three images');
+  assert.is(calls.length, 6, 'the target of each fixed crop was computed once over six epochs');
+  try {
+    await openImageDataset({ roots: dir, size: 16, batchSize: 1, seed: 1, cropsPerImage: -1 });
+    assert.unreachable('cropsPerImage -1 was accepted');
+  } catch (error) {
+    assert.match((error as Error).message, /options\.cropsPerImage must be a non-negative integer/);
+  }
+});
+
 test('planCrop: deterministic for a seed, in bounds, resizes the short side up', () => {
   const a = Array.from({ length: 20 }, (_, i) => planCrop(100, 60, 32, new Random(i), true));
   const b = Array.from({ length: 20 }, (_, i) => planCrop(100, 60, 32, new Random(i), true));

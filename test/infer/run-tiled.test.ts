@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
-import { inferImage } from '../../src/infer/infer-image.js';
+import { inferImage, resolveInferOptions } from '../../src/infer/infer-image.js';
 import { inferRegion } from '../../src/infer/infer-region.js';
 import { receptiveRadius } from '../../src/infer/receptive-field.js';
 import { resolveSrArch, resolveStyleArch } from '../../src/networks/arch.js';
@@ -46,7 +46,7 @@ async function checkTiledSr(model: TransformModel): Promise<void> {
   const f = model.arch.task === 'sr' ? model.arch.scale : 1;
   const image = pattern(48, 40);
   const whole = inferRegion(model, { image }).data as Float32Array;
-  const tiled = await inferImage(model, image, { tiling: 'always', tile: 12, feather: 4 });
+  const tiled = await inferImage(model, image, { tiling: 'always', tile: 16, feather: 4 });
   const wholeBytes = inferRegion(model, { image, output: 'uint8' }).data as Uint8Array;
   let worst = 0;
   for (let i = 0; i < wholeBytes.length; i++) worst = Math.max(worst, Math.abs(tiled.data[i]! - wholeBytes[i]!));
@@ -128,6 +128,21 @@ test('resolveInferOptions rejects bad options by name', async () => {
   } catch (error) {
     assert.match((error as Error).message, /options\.tile must be a multiple of 4 for this network \(received 6\)/);
   }
+});
+
+test('resolveInferOptions refuses tiles smaller than the overlap or the floor, naming the minimum', () => {
+  // SMALL_STYLE's receptive radius 25 gives an overlap of 28: the 32 px style floor applies.
+  assert.is(resolveInferOptions(SMALL_STYLE, { tile: 32 }).tile, 32);
+  assert.throws(() => resolveInferOptions(SMALL_STYLE, { tile: 4 }), /options\.tile must be at least 32 input pixels for this network \(the smallest region worth a network call\).* \(received 4\)/);
+  // The paper's network (overlap 60): tile 4 would compute 124^2 pixels for every 4^2 it keeps.
+  const paper = resolveStyleArch({});
+  assert.throws(() => resolveInferOptions(paper, { tile: 4 }), /options\.tile must be at least 60 input pixels for this network \(no smaller than its overlap, the 60 px of context a tile reads on each side\); .*Pass a tile of 60 or more \(--tile\)/);
+  assert.throws(() => resolveInferOptions(paper, { tile: 48, overlap: 100 }), /must be at least 100 input pixels/);
+  assert.is(resolveInferOptions(paper, { tile: 64 }).tile, 64);
+  assert.is(resolveInferOptions(paper).tile, 320, 'the defaults pass');
+  const sr = resolveSrArch({ scale: 4 });
+  assert.throws(() => resolveInferOptions(sr, { tile: 8, overlap: 0 }), /at least 16 input pixels/);
+  assert.is(resolveInferOptions(sr).tile, 128);
 });
 
 test.run();

@@ -58,4 +58,10 @@ test('validation messages name the option, the expectation and the value', () =>
   throwsOption(() => resolvePerceptualLossOptions(null as never), TypeError, /options must be an object \(received null\)/);
 });
 
+test('a layer outside the taps lists them; a network with no taps says so instead of an empty "one of"', () => {
+  throwsOption(() => resolvePerceptualLossOptions({ contentLayers: ['relu2_2'] }, ['leaky_re_lu_1', 'leaky_re_lu_2']), RangeError, /options\.contentLayers\[0\] must be one of leaky_re_lu_1, leaky_re_lu_2 \(received "relu2_2"\)/);
+  const none = /options\.contentLayers\[0\] must be a tap of the loss network, but it exposes none; load it without a tap list .* \(received "relu2_2"\)/;
+  throwsOption(() => resolvePerceptualLossOptions({ contentLayers: ['relu2_2'] }, []), RangeError, none);
+});
+
 test.run();

@@ -130,7 +130,8 @@ test('errors name the model, the layer and the fix', async () => {
   await useBackend('cpu');
   const path = writeTinyModel('errors');
   await rejects(loadLayersLossNetwork(path, { taps: ['flatten'] }), /tap flatten needs layer flatten of type Flatten, which perceptual cannot run/);
-  await rejects(loadLayersLossNetwork(path, { taps: ['nope'] }), /options\.taps must be layer names of .*model\.json \(received "nope"\)/);
+  await rejects(loadLayersLossNetwork(path, { taps: ['nope'] }), /options\.taps must be layers of .*model\.json, each one of conv_a, pool, conv_b, bn, leaky, add \(received "nope"\)/);
+  await rejects(loadLayersLossNetwork(path, { taps: [] }), /options\.taps must be a non-empty list of layers of .*model\.json, from conv_a, pool, conv_b, bn, leaky, add; leave it out to expose them all \(received \[\]\)/);
   rmSync(join(path, 'group2-shard2of2'));
   await rejects(loadLayersLossNetwork(path), /weight shard group2-shard2of2 is missing \(ENOENT\)/);
   const noBn = writeTinyModel('nobn', (json) => json.weightsManifest[1].weights.splice(4, 1));

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
-import { createVgg, randomVggWeights, VGG_CONVS, VGG_LAYERS, vggPreprocess, type VggWeights } from '../../src/networks/vgg.js';
+import { createVgg, randomVggWeights, VGG_CONVS, VGG_LAYERS, vggMinimumSize, vggPreprocess, type VggWeights } from '../../src/networks/vgg.js';
 import { Random } from '../../src/random.js';
 import { TEST_BACKENDS, useBackend } from '../helpers/backends.js';
 import { maxRelativeError, refConv, refMap, refMaxPool, type Plane } from './vgg-reference.js';
@@ -157,6 +157,26 @@ test('malformed weights: gaps and wrong shapes name the layer', () => {
   assert.throws(() => createVgg({ ...weights, convs: wrong }), /conv2_1 kernel has shape \[3,3,32,128\], expected HWIO \[3,3,64,128\] for vgg16/);
   assert.throws(() => createVgg({ ...weights, convs: {} }), /no vgg16 convolution weights found/);
   assert.throws(() => randomVggWeights('vgg16', 1, { upTo: 'conv3_4' }), /options.upTo must be a vgg16 layer/);
+});
+
+test('images too small for the deepest tap: E_TENSOR_SHAPE naming the minimum, not an empty map', async () => {
+  await useBackend('cpu');
+  assert.equal(['relu1_2', 'pool1', 'relu2_2', 'relu3_3', 'relu4_3', 'pool5'].map((tap) => vggMinimumSize('vgg16', tap)), [1, 2, 2, 4, 8, 32]);
+  assert.is(vggMinimumSize('vgg16', 'relu9_9'), undefined);
+  const vgg = createVgg(randomVggWeights('vgg16', 2, { upTo: 'relu4_1' }));
+  const images = tf.zeros([1, 7, 9, 3]) as tf.Tensor4D;
+  try {
+    assert.throws(
+      () => vgg.features(images, ['relu1_2', 'relu4_1']),
+      (e: Error & { code?: string }) => e.code === 'E_TENSOR_SHAPE' && /Argument 'images' passed to 'vgg16\.features' must be at least 8x8 pixels for tap relu4_1 .*got shape \[1,7,9,3\]\. Use larger images or shallower layers\./.test(e.message),
+    );
+    const maps = vgg.features(images, ['relu3_1']);
+    assert.equal(maps.relu3_1!.shape, [1, 1, 2, 256]);
+    tf.dispose(Object.values(maps));
+  } finally {
+    images.dispose();
+    vgg.dispose();
+  }
 });
 
 test.run();
