@@ -29,7 +29,7 @@ import { transform } from '../src/networks/transform.js';
 import { Random } from '../src/random.js';
 import { selectBackend } from '../src/runtime/index.js';
 import { createBandRunner } from '../src/serve/band-runner.node.js';
-import { saveModel } from '../src/weights/model-file.js';
+import { saveModel } from '../src/weights/model-file.node.js';
 import type { StyleArch } from '../src/types.js';
 import { argument, median } from './bench-args.js';
 

@@ -26,7 +26,7 @@ import { resolveStyleArch } from '../src/networks/arch.js';
 import { initParams } from '../src/networks/init.js';
 import { selectBackend } from '../src/runtime/index.js';
 import { createPool, type RgbImage } from '../src/serve/pool.node.js';
-import { saveModel } from '../src/weights/model-file.js';
+import { saveModel } from '../src/weights/model-file.node.js';
 import { resolveModel } from '../src/weights/model-registry.js';
 import { loadTransformModel } from '../src/weights/load-transform-model.js';
 

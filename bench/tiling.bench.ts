@@ -22,7 +22,7 @@ import { selectBackend } from '../src/runtime/index.js';
 import { createPool } from '../src/serve/pool.node.js';
 import type { TransformModel } from '../src/types.js';
 import { loadTransformModel } from '../src/weights/load-transform-model.js';
-import { saveModel } from '../src/weights/model-file.js';
+import { saveModel } from '../src/weights/model-file.node.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string): boolean => args.includes(`--${name}`);

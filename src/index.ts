@@ -34,7 +34,8 @@ export { cachedVggWeightsPath, defaultCacheDir, fetchVggWeights, VGG_DOWNLOADS }
 export { DEFAULT_SR_ARCH, DEFAULT_STYLE_ARCH, parseArch, resolveArch, resolveSrArch, resolveStyleArch } from './networks/arch.js';
 export { initParams } from './networks/init.js';
 export { transform, transformParamSpecs, type TransformOptions } from './networks/transform.js';
-export { loadModel, parseModel, saveModel, serializeModel } from './weights/model-file.js';
+export { parseModel, serializeModel } from './weights/model-file.js';
+export { loadModel, saveModel } from './weights/model-file.node.js';
 export { importMl5Checkpoint } from './weights/ml5-checkpoint.js';
 export { loadTransformModel } from './weights/load-transform-model.js';
 export { bundledModels, bundledModelsDir, defaultModel, resolveModel, MODEL_NAME_PATTERN, type BundledModel, type ModelTask } from './weights/model-registry.js';

@@ -35,9 +35,9 @@ async function importsNodeStatically(file) {
  * An esbuild plugin that keeps Node out of the browser bundles:
  * - a static import of a Node builtin from our own code (outside node_modules) fails the build;
  * - a dynamic `import()` from our code of a builtin, or of one of our modules that
- *   statically imports one (src/weights/model-file.ts lazily imports node:fs/promises
- *   and src/atomic-write.ts in its Node-only loadModel/saveModel), is left out of
- *   the bundle as an external: it only runs if that Node-only function is called.
+ *   statically imports one (such as src/runtime's lazy imports of Node-only
+ *   backends), is left out of the bundle as an external: it only runs if that
+ *   Node-only function is called.
  * Each such external is pushed to `lazy` so the caller can report it.
  * @param {string[]} [lazy]
  */

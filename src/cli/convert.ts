@@ -28,7 +28,7 @@ export function convertCommand(context: CliContext): Command {
       const { selectBackend } = await import('../runtime/index.js');
       await selectBackend({ backend: 'cpu' });
       const { importMl5Checkpoint } = await import('../weights/ml5-checkpoint.js');
-      const { saveModel } = await import('../weights/model-file.js');
+      const { saveModel } = await import('../weights/model-file.node.js');
       const tf = await import('@tensorflow/tfjs-core');
       const model = await importMl5Checkpoint(dir);
       try {

@@ -16,7 +16,7 @@ import { resolvePerceptualLossOptions, styleTargets, type PerceptualLossNumbers 
 import { resolveSrArch, resolveStyleArch } from '../networks/arch.js';
 import { initParams } from '../networks/init.js';
 import type { LossNetwork, SrArch, StyleArch, TransformArch, TransformModel } from '../types.js';
-import { loadModel, saveModel } from '../weights/model-file.js';
+import { loadModel, saveModel } from '../weights/model-file.node.js';
 import { type CheckpointData, loadLatestCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { loadRunLossNetwork, loadStyleImage, lossNeedsNetwork, NO_LOSS_NETWORK } from './run-inputs.js';
 import { writePreview } from './preview.js';

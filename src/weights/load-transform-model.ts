@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { perceptualError } from '../errors.js';
 import type { TransformModel } from '../types.js';
 import { importMl5Checkpoint } from './ml5-checkpoint.js';
-import { loadModel } from './model-file.js';
+import { loadModel } from './model-file.node.js';
 
 /**
  * A model file, or a directory holding `manifest.json` (ml5 checkpoint).

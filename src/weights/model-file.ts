@@ -102,32 +102,6 @@ export function parseModel(bytes: Uint8Array, source: string): TransformModel {
   return { arch, params, provenance };
 }
 
-/**
- * Writes a model file atomically (temporary file, fsync, rename).
- * @throws as serializeModel; the fs error on I/O failure
- */
-export async function saveModel(path: string, model: TransformModel, options: SerializeModelOptions = {}): Promise<void> {
-  const bytes = serializeModel(model, options);
-  const { writeFileAtomic } = await import('../atomic-write.js');
-  await writeFileAtomic(path, bytes);
-}
-
-/**
- * Reads and validates a model file.
- * @returns the model; caller disposes its params.
- * @throws PerceptualError E_IO when the file cannot be read, else as parseModel
- */
-export async function loadModel(path: string): Promise<TransformModel> {
-  const { readFile } = await import('node:fs/promises');
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    throw perceptualError('E_IO', `Cannot read the model file ${path}: ${(error as Error).message}. Check the path.`, error);
-  }
-  return parseModel(bytes, path);
-}
-
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { importMl5Checkpoint } from '../../src/weights/ml5-checkpoint.js';
-import { loadModel } from '../../src/weights/model-file.js';
+import { loadModel } from '../../src/weights/model-file.node.js';
 import { useBackend } from '../helpers/backends.js';
 import { cli, tempDir } from './helpers.js';
 

@@ -19,7 +19,7 @@ import { transform } from '../../src/networks/transform.js';
 import { resolveStyleArch } from '../../src/networks/arch.js';
 import { initParams } from '../../src/networks/init.js';
 import { loadTransformModel } from '../../src/weights/load-transform-model.js';
-import { saveModel } from '../../src/weights/model-file.js';
+import { saveModel } from '../../src/weights/model-file.node.js';
 import { bundledModels, resolveModel } from '../../src/weights/model-registry.js';
 import { useBackend } from '../helpers/backends.js';
 import { cli, tempDir } from './helpers.js';

@@ -8,7 +8,7 @@ import { resolveStyleArch } from '../../src/networks/arch.js';
 import { initParams } from '../../src/networks/init.js';
 import { transform } from '../../src/networks/transform.js';
 import type { TransformModel } from '../../src/types.js';
-import { saveModel } from '../../src/weights/model-file.js';
+import { saveModel } from '../../src/weights/model-file.node.js';
 import { useBackend } from '../helpers/backends.js';
 import { cli, tempDir } from './helpers.js';
 

@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { resolveSrArch } from '../../src/networks/arch.js';
 import { initParams } from '../../src/networks/init.js';
 import { transform } from '../../src/networks/transform.js';
-import { saveModel } from '../../src/weights/model-file.js';
+import { saveModel } from '../../src/weights/model-file.node.js';
 import { cli, tempDir } from '../cli/helpers.js';
 import { useBackend } from '../helpers/backends.js';
 

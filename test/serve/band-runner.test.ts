@@ -18,7 +18,7 @@ import { initParams } from '../../src/networks/init.js';
 import { edgeRows } from '../../src/networks/layers/row-band.js';
 import { bandRows, createBandRunner } from '../../src/serve/band-runner.node.js';
 import type { StyleArch, TransformModel } from '../../src/types.js';
-import { saveModel } from '../../src/weights/model-file.js';
+import { saveModel } from '../../src/weights/model-file.node.js';
 import { useBackend } from '../helpers/backends.js';
 import { TEST_CRASH_ENV_VAR } from '../../workers/test-crash-hook.js';
 import { testImage, tinyModelFiles } from './fixtures.js';

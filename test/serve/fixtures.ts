@@ -14,7 +14,7 @@ import { initParams } from '../../src/networks/init.js';
 import { transform } from '../../src/networks/transform.js';
 import type { InferencePool, RgbImage } from '../../src/serve/pool-types.js';
 import type { TransformModel } from '../../src/types.js';
-import { loadModel, saveModel } from '../../src/weights/model-file.js';
+import { loadModel, saveModel } from '../../src/weights/model-file.node.js';
 
 export interface ModelFiles {
   style: string;

@@ -8,7 +8,7 @@ import { resolveSrArch, resolveStyleArch } from '../../src/networks/arch.js';
 import { initParams } from '../../src/networks/init.js';
 import { createPool, type InferencePool } from '../../src/serve/pool.node.js';
 import type { TransformArch, TransformModel } from '../../src/types.js';
-import { saveModel } from '../../src/weights/model-file.js';
+import { saveModel } from '../../src/weights/model-file.node.js';
 import { TEST_CRASH_ENV_VAR } from '../../workers/infer.node.js';
 import { useBackend } from '../helpers/backends.js';
 

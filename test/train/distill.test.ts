@@ -15,7 +15,7 @@ import { lossRecipe } from '../../src/train/loss-recipes.js';
 import { readLog } from '../../src/train/run-dir.js';
 import { train, type TrainEvent } from '../../src/train/train.js';
 import { resolveTrainOptions, TASK_DEFAULTS, type TrainOptions } from '../../src/train/train-options.js';
-import { parseModel, saveModel } from '../../src/weights/model-file.js';
+import { parseModel, saveModel } from '../../src/weights/model-file.node.js';
 import { useBackend } from '../helpers/backends.js';
 import { writeSyntheticImages } from './fixtures/synthetic-images.js';
 

@@ -8,7 +8,7 @@ import { resolveSrArch, resolveStyleArch } from '../../src/networks/arch.js';
 import { initParams } from '../../src/networks/init.js';
 import type { TransformArch, TransformModel } from '../../src/types.js';
 import { loadTransformModel } from '../../src/weights/load-transform-model.js';
-import { loadModel, parseModel, saveModel, serializeModel } from '../../src/weights/model-file.js';
+import { loadModel, parseModel, saveModel, serializeModel } from '../../src/weights/model-file.node.js';
 import { useBackend } from '../helpers/backends.js';
 
 type Coded = Error & { code?: string };
