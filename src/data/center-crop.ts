@@ -2,7 +2,7 @@
  * @file Fixed validation crops for training previews: the centre square of
  * each image, resized so that its short side equals the crop size.
  */
-import sharp from 'sharp';
+import { loadSharp } from './sharp.js';
 import { perceptualError } from '../errors.js';
 import type { PlainBatch } from './sr-degradation.js';
 
@@ -17,7 +17,7 @@ export async function loadCenterCrops(paths: readonly string[], size: number): P
   for (const [i, path] of paths.entries()) {
     let raw: Buffer;
     try {
-      raw = await sharp(path).resize(size, size, { fit: 'cover', position: 'centre' }).removeAlpha().toColourspace('srgb').raw().toBuffer();
+      raw = await (await loadSharp())(path).resize(size, size, { fit: 'cover', position: 'centre' }).removeAlpha().toColourspace('srgb').raw().toBuffer();
     } catch (error) {
       throw perceptualError('E_IMAGE_DECODE', `Cannot decode ${path}: ${(error as Error).message}. Use a readable JPEG, PNG or WebP file.`, error);
     }

@@ -21,7 +21,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import sharp from 'sharp';
+import { loadSharp } from './sharp.js';
 import { optionRangeError, perceptualError } from '../errors.js';
 import { Random } from '../random.js';
 import { type CropPlan, planCrop } from './crop.js';
@@ -260,7 +260,7 @@ export class ImageDataset {
     const { size } = plan;
     let source = this.cache.get(entry.path);
     if (!source) {
-      let pipeline = sharp(entry.path, { failOn: 'error' });
+      let pipeline = (await loadSharp())(entry.path, { failOn: 'error' });
       if (plan.resizeWidth !== entry.width || plan.resizeHeight !== entry.height) {
         pipeline = pipeline.resize(plan.resizeWidth, plan.resizeHeight, { fit: 'fill', kernel: 'lanczos3' });
       }
@@ -312,7 +312,7 @@ export async function openImageDataset(options: ImageDatasetOptions): Promise<Im
   const skipped: { path: string; reason: string }[] = [];
   for (const path of files) {
     try {
-      const meta = await sharp(path).metadata();
+      const meta = await (await loadSharp())(path).metadata();
       const width = meta.width ?? 0;
       const height = meta.height ?? 0;
       if (Math.min(width, height) < minSide) {

@@ -5,7 +5,8 @@
  * a PNG) and animation (sharp reads the first frame of a GIF or WebP without
  * a word). Both are read from `metadata()`, which decodes no pixels.
  */
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
+import { loadSharp } from './sharp.js';
 import { perceptualError } from '../errors.js';
 import { DEFAULT_MAX_PIXELS, type ImageLimits, resolvedMaxPixels } from './image-limits.js';
 
@@ -33,7 +34,7 @@ export async function checkImageHeader(input: Uint8Array | string, source: strin
   let meta: Metadata;
   try {
     // The limit is ours to apply, with a message that says what to do; sharp's would pre-empt it.
-    meta = await sharp(input, { failOn: 'error', limitInputPixels: false }).metadata();
+    meta = await (await loadSharp())(input, { failOn: 'error', limitInputPixels: false }).metadata();
   } catch (error) {
     throw perceptualError('E_IMAGE_DECODE', `Cannot decode image '${source}': ${firstLine(error)}. Pass a PNG, JPEG, WebP, AVIF, TIFF or GIF file.`, error);
   }

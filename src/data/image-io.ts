@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import sharp from 'sharp';
+import { loadSharp } from './sharp.js';
 import { writeFileAtomic } from '../atomic-write.js';
 import { optionRangeError, perceptualError, tensorShapeError } from '../errors.js';
 import type { ImageBatch } from '../types.js';
@@ -57,7 +57,7 @@ export async function decodeImage(bytes: Uint8Array, source = 'image', limits: I
   await checkImageHeader(bytes, source, limits);
   let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
   try {
-    const input = sharp(bytes, { autoOrient: true, failOn: 'error', limitInputPixels: resolvedMaxPixels(limits) });
+    const input = (await loadSharp())(bytes, { autoOrient: true, failOn: 'error', limitInputPixels: resolvedMaxPixels(limits) });
     const { depth } = await input.metadata();
     // 16-bit sources (PNG, TIFF) keep their precision: rgb16 gives ushort samples.
     const wide = depth === 'ushort';
@@ -90,7 +90,7 @@ export async function decodeImage(bytes: Uint8Array, source = 'image', limits: I
 export async function decodeRgbImage(bytes: Uint8Array, source = 'image', limits: ImageLimits = {}): Promise<{ data: Uint8Array; width: number; height: number }> {
   await checkImageHeader(bytes, source, limits);
   try {
-    const { data, info } = await sharp(bytes, { autoOrient: true, failOn: 'error', limitInputPixels: resolvedMaxPixels(limits) })
+    const { data, info } = await (await loadSharp())(bytes, { autoOrient: true, failOn: 'error', limitInputPixels: resolvedMaxPixels(limits) })
       .flatten({ background: '#ffffff' })
       .toColourspace('srgb')
       .removeAlpha()
@@ -138,7 +138,7 @@ export async function encodeImage(image: ImageBatch, options: EncodeImageOptions
     throw tensorShapeError('image', 'encodeImage', 'rank 4 NHWC with batch 1 and 3 channels', image.shape);
   }
   const rgb = await tensorToRgb(image);
-  const pipeline = sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } });
+  const pipeline = (await loadSharp())(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } });
   const encoded =
     format === 'png'
       ? pipeline.png({ compressionLevel: 9 })

@@ -4,7 +4,7 @@
  * to RGB, alpha over white) but straight to 8-bit RGB: the pool takes bytes,
  * so no tensor is made in the HTTP process.
  */
-import sharp from 'sharp';
+import { loadSharp } from '../data/sharp.js';
 import { perceptualError } from '../errors.js';
 import type { CodecFormat, CodecImage, ImageCodec, ImageProbe } from './image-codec.js';
 
@@ -16,7 +16,7 @@ import type { CodecFormat, CodecImage, ImageCodec, ImageProbe } from './image-co
 export const sharpCodec: ImageCodec = Object.freeze({
   async probe(bytes: Uint8Array): Promise<ImageProbe> {
     try {
-      const meta = await sharp(bytes, { failOn: 'error' }).metadata();
+      const meta = await (await loadSharp())(bytes, { failOn: 'error' }).metadata();
       if (!meta.format || !meta.width || !meta.height) throw new Error('no format or size in the header');
       return { format: meta.format, width: meta.width, height: meta.height };
     } catch (error) {
@@ -26,7 +26,7 @@ export const sharpCodec: ImageCodec = Object.freeze({
 
   async decode(bytes: Uint8Array): Promise<CodecImage> {
     try {
-      const { data, info } = await sharp(bytes, { autoOrient: true, failOn: 'error' })
+      const { data, info } = await (await loadSharp())(bytes, { autoOrient: true, failOn: 'error' })
         .flatten({ background: '#ffffff' })
         .toColourspace('srgb')
         .removeAlpha()
@@ -40,7 +40,7 @@ export const sharpCodec: ImageCodec = Object.freeze({
   },
 
   async encode(image: CodecImage, options: { format: CodecFormat; quality: number }): Promise<Uint8Array> {
-    const pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
+    const pipeline = (await loadSharp())(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
     const encoded =
       options.format === 'png'
         ? pipeline.png()

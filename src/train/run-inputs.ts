@@ -4,7 +4,7 @@
  * as the darknet classifiers) and the style image.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import sharp from 'sharp';
+import { loadSharp } from '../data/sharp.js';
 import { perceptualError } from '../errors.js';
 import { checkImageHeader } from '../data/image-header.js';
 import { type ImageLimits, resolvedMaxPixels } from '../data/image-limits.js';
@@ -99,7 +99,7 @@ const LAYERS_PREPROCESS: Readonly<Record<NonNullable<NamedLossNetworkSpec['prepr
 export async function loadStyleImage(path: string, size: number, limits: ImageLimits = {}): Promise<PlainBatch> {
   await checkImageHeader(path, path, limits);
   try {
-    const { data, info } = await sharp(path, { limitInputPixels: resolvedMaxPixels(limits) }).resize(size, size, { fit: 'inside' }).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await (await loadSharp())(path, { limitInputPixels: resolvedMaxPixels(limits) }).resize(size, size, { fit: 'inside' }).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     return { shape: [1, info.height, info.width, 3], data: Float32Array.from(data, (v) => v / 255) };
   } catch (error) {
     throw perceptualError('E_IMAGE_DECODE', `Cannot read the style image ${path}: ${(error as Error).message.split('\n')[0]}. Pass a readable JPEG, PNG or WebP with --style.`, error);
