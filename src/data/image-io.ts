@@ -90,17 +90,27 @@ export async function decodeImage(bytes: Uint8Array, source = 'image', limits: I
 export async function decodeRgbImage(bytes: Uint8Array, source = 'image', limits: ImageLimits = {}): Promise<{ data: Uint8Array; width: number; height: number }> {
   await checkImageHeader(bytes, source, limits);
   try {
-    const { data, info } = await (await loadSharp())(bytes, { autoOrient: true, failOn: 'error', limitInputPixels: resolvedMaxPixels(limits) })
-      .flatten({ background: '#ffffff' })
-      .toColourspace('srgb')
-      .removeAlpha()
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
-    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+    return await decodeToRgb(bytes, resolvedMaxPixels(limits));
   } catch (error) {
     throw perceptualError('E_IMAGE_DECODE', `Cannot decode image '${source}': ${firstLine(error)}. Pass a PNG, JPEG, WebP, AVIF, TIFF or GIF file.`, error);
   }
+}
+
+/**
+ * The one sharp pipeline from encoded bytes to 8-bit sRGB RGB (EXIF
+ * orientation, alpha over white); callers word its errors for their users.
+ * @param maxPixels sharp's `limitInputPixels` (false: none)
+ * @throws sharp's error for bytes it cannot decode
+ */
+export async function decodeToRgb(bytes: Uint8Array, maxPixels: number | false = false): Promise<{ data: Uint8Array; width: number; height: number }> {
+  const { data, info } = await (await loadSharp())(bytes, { autoOrient: true, failOn: 'error', limitInputPixels: maxPixels })
+    .flatten({ background: '#ffffff' })
+    .toColourspace('srgb')
+    .removeAlpha()
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
 }
 
 /**

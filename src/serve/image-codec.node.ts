@@ -4,6 +4,7 @@
  * to RGB, alpha over white) but straight to 8-bit RGB: the pool takes bytes,
  * so no tensor is made in the HTTP process.
  */
+import { decodeToRgb } from '../data/image-io.js';
 import { loadSharp } from '../data/sharp.js';
 import { perceptualError } from '../errors.js';
 import type { CodecFormat, CodecImage, ImageCodec, ImageProbe } from './image-codec.js';
@@ -26,14 +27,7 @@ export const sharpCodec: ImageCodec = Object.freeze({
 
   async decode(bytes: Uint8Array): Promise<CodecImage> {
     try {
-      const { data, info } = await (await loadSharp())(bytes, { autoOrient: true, failOn: 'error' })
-        .flatten({ background: '#ffffff' })
-        .toColourspace('srgb')
-        .removeAlpha()
-        .raw({ depth: 'uchar' })
-        .toBuffer({ resolveWithObject: true });
-      if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
-      return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+      return await decodeToRgb(bytes);
     } catch (error) {
       throw decodeError(error);
     }
