@@ -8,6 +8,7 @@
  * Routes:
  * - `GET /healthz` -> `{status: 'ok', models, inFlight}` (503 `draining` during shutdown)
  * - `GET /v1/models` -> `[{name, task, scale, arch}]`
+ * - `GET /metrics` -> Prometheus text (service-metrics.ts)
  * - `POST /v1/stylize/:name`, `POST /v1/upscale/:name`: body = the image
  *   (image/png, image/jpeg, image/webp, application/octet-stream, or a
  *   multipart form: request-image.ts); query `format`, `quality`,
@@ -32,6 +33,7 @@ import { type CodecFormat, type ImageCodec, IMAGE_MEDIA_TYPES, isCodecFormat, ME
 import type { InferencePool } from './pool-types.js';
 import { readUploadedImage } from './request-image.js';
 import { blend } from '../infer/blend.js';
+import { createServiceMetrics } from './service-metrics.js';
 
 /** A model the service answers for, registered once at start. */
 export interface ServiceModel {
@@ -165,8 +167,12 @@ export function createService(options: ServiceOptions): Service {
     const path = url.pathname;
     const method = request.method.toUpperCase();
     if (method === 'OPTIONS') return new Response(null, { status: 204, headers: { ...PREFLIGHT_HEADERS, Allow: PREFLIGHT_HEADERS['Access-Control-Allow-Methods'] } });
-    if (path === '/healthz' || path === '/v1/models') {
+    if (path === '/healthz' || path === '/v1/models' || path === '/metrics') {
       if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowedError(method, path, ['GET', 'HEAD']);
+      if (path === '/metrics') {
+        const pools = new Map([...models.values()].map((m) => [m.name, m.pool] as const));
+        return new Response(metrics.render(pools), { headers: { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' } });
+      }
       if (path === '/v1/models') {
         return jsonResponse([...models.values()].map((m) => ({ name: m.name, task: m.pool.task, scale: m.pool.scale, arch: m.arch ?? null })));
       }
@@ -175,7 +181,7 @@ export function createService(options: ServiceOptions): Service {
         : jsonResponse({ status: 'ok', models: models.size, inFlight });
     }
     const match = /^\/v1\/(stylize|upscale)\/([^/]+)$/.exec(path);
-    if (match === null) throw notFoundError(`No route ${method} ${path}. Routes: GET /healthz, GET /v1/models, POST /v1/stylize/NAME, POST /v1/upscale/NAME.`);
+    if (match === null) throw notFoundError(`No route ${method} ${path}. Routes: GET /healthz, GET /v1/models, GET /metrics, POST /v1/stylize/NAME, POST /v1/upscale/NAME.`);
     if (method !== 'POST') throw methodNotAllowedError(method, path, ['POST']);
     if (draining) throw unavailableError('The service is shutting down and takes no new images. Retry against another instance or after restart.');
     let name: string;
@@ -194,13 +200,19 @@ export function createService(options: ServiceOptions): Service {
   }
 
   const cors = options.cors ?? DEFAULT_SERVICE_OPTIONS.cors;
+  const metrics = createServiceMetrics();
   const fetch = async (request: Request): Promise<Response> => {
+    const started = performance.now();
     let response: Response;
     try {
       response = await route(request);
     } catch (error) {
       response = errorResponse(error, { retryAfterSeconds });
     }
+    const { route: routeLabel, model: named } = describeRoute(request);
+    // Only registered names become labels: a client must not be able to create series at will.
+    const model = named === '' || models.has(named) ? named : 'unknown';
+    metrics.observe(routeLabel, model, response.status, routeLabel === 'stylize' || routeLabel === 'upscale' ? (performance.now() - started) / 1000 : undefined);
     if (cors !== false) {
       response.headers.set('Access-Control-Allow-Origin', cors);
       response.headers.set('Access-Control-Expose-Headers', 'X-Perceptual-Model, X-Processing-Ms, Retry-After');
@@ -240,6 +252,23 @@ export function createService(options: ServiceOptions): Service {
 /** The fetch handler of createService (for hosts that need nothing else). */
 export function createHandler(options: ServiceOptions): (request: Request) => Promise<Response> {
   return createService(options).fetch;
+}
+
+/** The metrics labels of a request: the route, and the model name for image routes (`other` for unknown paths, so labels stay few). */
+function describeRoute(request: Request): { route: string; model: string } {
+  const path = new URL(request.url).pathname;
+  const image = /^\/v1\/(stylize|upscale)\/([^/]+)$/.exec(path);
+  if (image) return { route: image[1]!, model: safeDecode(image[2]!) };
+  const fixed: Record<string, string> = { '/healthz': 'healthz', '/v1/models': 'models', '/metrics': 'metrics' };
+  return { route: fixed[path] ?? 'other', model: '' };
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 interface Query {

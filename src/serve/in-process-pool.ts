@@ -62,7 +62,7 @@ export async function createInProcessPool(options: InProcessPoolOptions): Promis
   const task = model.arch.task;
   const scale = model.arch.task === 'sr' ? model.arch.scale : 1;
   const queue: Job[] = [];
-  const stats = { queued: 0, running: 0, workers: 1, completed: 0, failed: 0 };
+  const stats = { queued: 0, running: 0, workers: 1, completed: 0, failed: 0, restarts: 0 };
   let closed = false;
   let idle: Promise<void> = Promise.resolve();
   let wake: (() => void) | undefined;

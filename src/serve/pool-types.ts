@@ -43,6 +43,8 @@ export interface PoolStats {
   readonly workers: number;
   readonly completed: number;
   readonly failed: number;
+  /** Workers replaced since the pool started: crashes, and heaps retired after a large statistics pass. */
+  readonly restarts: number;
 }
 
 /** A pool of inference workers serving one model. */

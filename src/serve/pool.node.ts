@@ -111,6 +111,7 @@ export async function createPool(options: PoolOptions): Promise<InferencePool> {
   let running = 0;
   let completed = 0;
   let failed = 0;
+  let restarts = 0;
   let closed = false;
 
   const next = (): void => {
@@ -127,6 +128,7 @@ export async function createPool(options: PoolOptions): Promise<InferencePool> {
     const worker = piscina.threads.find((thread) => thread.threadId === threadId);
     if (worker === undefined) return;
     const exited = once(worker, 'exit');
+    restarts++;
     await worker.terminate();
     await exited;
   };
@@ -149,6 +151,7 @@ export async function createPool(options: PoolOptions): Promise<InferencePool> {
       } catch (error) {
         if (signal?.aborted || (error as Error).name === 'AbortError') throw error;
         lastCrash = error;
+        restarts++;
         continue;
       }
       if (!reply.ok) throw workerReportedError(reply.error);
@@ -233,7 +236,7 @@ export async function createPool(options: PoolOptions): Promise<InferencePool> {
     scale: arch.task === 'sr' ? arch.scale : 1,
     run,
     get stats(): PoolStats {
-      return { queued: waiting.length, running, workers: piscina.threads.length, completed, failed };
+      return { queued: waiting.length, running, workers: piscina.threads.length, completed, failed, restarts };
     },
     async close(): Promise<void> {
       if (closed) return;

@@ -49,7 +49,7 @@ export async function createSingleImagePool(options: PoolOptions): Promise<Infer
       }
     },
     get stats(): PoolStats {
-      return { queued: 0, running, workers: runner.workers, completed, failed };
+      return { queued: 0, running, workers: runner.workers, completed, failed, restarts: 0 };
     },
     async close() {
       await runner.close();

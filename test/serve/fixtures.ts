@@ -100,7 +100,7 @@ export function failingPool(error: unknown, task: 'style' | 'sr' = 'style'): Inf
     task,
     scale: task === 'sr' ? 2 : 1,
     closed: false,
-    stats: { queued: 0, running: 0, workers: 0, completed: 0, failed: 0 },
+    stats: { queued: 0, running: 0, workers: 0, completed: 0, failed: 0, restarts: 0 },
     run: () => Promise.reject(error),
     async close() {
       this.closed = true;

@@ -127,9 +127,11 @@ test('a job past its timeout rejects with an AbortError that says so', async () 
 test('a worker that dies mid-job: the job is retried once; twice fails with E_WORKER_CRASHED; the pool keeps serving', async () => {
   const image = pattern(24, 24);
   const expected = (await inferImage(styleModel, image, { tiling: 'never' })).data;
+  const restartsBefore = pool.stats.restarts;
   await writeFile(crashFile, 'once');
   const retried = await pool.run(image);
   assert.equal(retried.data, expected);
+  assert.is(pool.stats.restarts, restartsBefore + 1, 'the crash counts as a restart (GET /metrics)');
   await writeFile(crashFile, 'always');
   try {
     await pool.run(image);
