@@ -23,7 +23,7 @@ export const EXIT_CODES = Object.freeze({
   diverged: 7,
   /** The inference queue is full; retry later. */
   busy: 8,
-  /** An inference worker crashed twice on the same job. */
+  /** An inference worker crashed twice on the same job, or a training worker crashed. */
   worker: 9,
   /** Cancelled (Ctrl-C), as shells report SIGINT. */
   aborted: 130,
@@ -75,6 +75,6 @@ export const EXIT_CODES_HELP = [
   '  6    download or checksum failed (E_DOWNLOAD, E_CHECKSUM)',
   '  7    training diverged (E_NON_FINITE_LOSS)',
   '  8    inference queue full (E_QUEUE_FULL)',
-  '  9    an inference worker crashed twice on the same job (E_WORKER_CRASHED)',
+  '  9    a worker crashed: inference twice on the same job, training once (E_WORKER_CRASHED)',
   '  130  cancelled (E_ABORTED, Ctrl-C)',
 ].join('\n');

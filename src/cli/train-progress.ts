@@ -31,6 +31,7 @@ export function trainProgress(context: CliContext, now: () => number = Date.now)
       context.stderr.write(
         `training ${event.arch.task} ${JSON.stringify(event.arch)} with ${event.lossNetwork}: ${event.datasetSize} images` +
           `${event.skipped > 0 ? ` (${event.skipped} skipped)` : ''}, steps ${event.step}/${event.total}` +
+          `${event.workers > 1 ? `, each batch split over ${event.workers} worker threads` : ''}` +
           `${event.resumedFrom ? `, resumed from ${event.resumedFrom}` : ''}\n`,
       );
     } else if (event.type === 'checkpoint' || event.type === 'preview') {

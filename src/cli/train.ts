@@ -17,7 +17,7 @@ import { trainProgress } from './train-progress.js';
 interface TrainCliOptions
   extends CommonOptions,
     LossCliOptions,
-    Pick<TrainOptions, 'out' | 'style' | 'styleSize' | 'imageSize' | 'batchSize' | 'iterations' | 'epochs' | 'lr' | 'lrDecay' | 'seed' | 'checkpointEvery' | 'keepCheckpoints' | 'previewEvery' | 'dtype' | 'init' | 'teacher' | 'lossBorder'> {
+    Pick<TrainOptions, 'out' | 'style' | 'styleSize' | 'imageSize' | 'batchSize' | 'iterations' | 'epochs' | 'lr' | 'lrDecay' | 'seed' | 'checkpointEvery' | 'keepCheckpoints' | 'previewEvery' | 'dtype' | 'init' | 'teacher' | 'lossBorder' | 'workers'> {
   data?: string[];
   runDir?: string;
   resume?: string;
@@ -46,9 +46,10 @@ function subcommand(context: CliContext, task: TrainTask): Command {
     .option('--data <dir>', 'folder of training images (JPEG, PNG, WebP; recursive); repeat for several', collect)
     .option('--out <model>', 'where the trained model goes (.safetensors)')
     .option('--run-dir <dir>', 'run directory: config, log.jsonl, checkpoints, previews (default: <out>.run)')
-    .option('--resume <run-dir>', 'continue the run in this directory from its newest valid checkpoint (options come from its config.json; only --iterations may change, not below the step reached)')
+    .option('--resume <run-dir>', 'continue the run in this directory from its newest valid checkpoint (options come from its config.json; only --iterations (not below the step reached) and --workers may change)')
     .option('--image-size <px>', `crop size (default ${task === 'sr' ? 288 : 256})`, parseInteger)
     .option('--batch-size <n>', 'images per step (default 4)', parseInteger)
+    .option('--workers <n>', 'worker threads that share each batch, each on its own WASM backend, at most the batch size (default 1: train in this thread on the chosen backend)', parseInteger)
     .option('--iterations <n>', 'optimisation steps (default 40000)', parseInteger)
     .option('--epochs <n>', 'passes over the data (when --iterations is not given)', parseInteger)
     .option('--lr <lr>', 'Adam learning rate (default 1e-3)', parseNumber)
@@ -144,7 +145,7 @@ async function toTrainOptions(task: TrainTask, o: TrainCliOptions): Promise<Trai
     lossNetwork: o.lossNetwork, lossWeights: lossWeightsFlag(o), lossTaps: o.lossTaps, lossPreprocess: o.lossPreprocess,
     imageSize: o.imageSize, degradation: o.degradation, batchSize: o.batchSize, iterations: o.iterations, epochs: o.epochs, lr: o.lr, lrDecay: o.lrDecay,
     seed: o.seed, flip: o.flip, checkpointEvery: o.checkpointEvery, keepCheckpoints: o.keepCheckpoints, previewEvery: o.previewEvery, dtype: o.dtype,
-    init: o.init, lossBorder: o.lossBorder, teacher: o.teacher === undefined ? undefined : await resolveModel(o.teacher),
+    init: o.init, lossBorder: o.lossBorder, workers: o.workers, teacher: o.teacher === undefined ? undefined : await resolveModel(o.teacher),
   };
 }
 

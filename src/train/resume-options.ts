@@ -4,7 +4,8 @@
  * architecture or loss would either fail to load or silently continue a
  * different run than the one asked for. So only `iterations` may change on
  * resume (never below the step reached), and every other option given with it
- * must equal what config.json holds.
+ * must equal what config.json holds; `workers` also may change, since how
+ * many threads share a batch changes nothing but float rounding.
  */
 import { optionRangeError } from '../errors.js';
 import { DEFAULT_PERCEPTUAL_LOSS_OPTIONS, type PerceptualLossOptions } from '../losses/perceptual-options.js';
@@ -41,7 +42,7 @@ function same(a: unknown, b: unknown): boolean {
 }
 
 /**
- * The options in `given` (those defined, `iterations` excepted) whose values
+ * The options in `given` (those defined, `iterations` and `workers` excepted) whose values
  * differ from the run's resolved options `saved`. Architecture and loss
  * fields are compared after filling in their defaults, so repeating a default
  * (`--width 1` on a run that left it out) is no conflict.
@@ -52,7 +53,7 @@ export function resumeConflicts(saved: ResolvedTrainOptions, given: TrainOptions
     if (!same(savedValue, givenValue)) conflicts.push({ option, flag: flagOf(option), saved: savedValue, given: givenValue });
   };
   for (const [key, value] of Object.entries(given) as [keyof TrainOptions, unknown][]) {
-    if (value === undefined || key === 'iterations' || key === 'arch' || key === 'loss') continue;
+    if (value === undefined || key === 'iterations' || key === 'workers' || key === 'arch' || key === 'loss') continue;
     add(key, saved[key as keyof ResolvedTrainOptions], key === 'data' && typeof value === 'string' ? [value] : value);
   }
   const givenArch = Object.entries(given.arch ?? {}).filter(([, value]) => value !== undefined);

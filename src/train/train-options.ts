@@ -82,6 +82,11 @@ export interface TrainOptions {
    * instead of a random init: fine-tuning, e.g. a new style from a trained one.
    */
   init?: string;
+  /**
+   * Worker threads sharing each batch (src/train/data-parallel.node.ts), each on its own WASM
+   * backend; 1 (default): train in this thread. At most the batch size; may change on resume.
+   */
+  workers?: number;
 }
 
 export interface ResolvedTrainOptions {
@@ -114,6 +119,8 @@ export interface ResolvedTrainOptions {
   readonly previewCount: number;
   readonly dtype: 'F32' | 'F16';
   readonly init: string | null;
+  /** Data-parallel worker threads; 1 is the single-thread path. Runs written before it existed resume with 1 (run-dir.ts). */
+  readonly workers: number;
 }
 
 /**
@@ -155,6 +162,7 @@ export const DEFAULT_TRAIN_OPTIONS = Object.freeze({
   previewEvery: 500,
   previewCount: 4,
   dtype: 'F16' as const,
+  workers: 1,
 });
 
 function positiveInteger(path: string, value: unknown): number {
@@ -226,6 +234,7 @@ export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions
   const lossBorder = options.lossBorder ?? 'zero';
   if (!LOSS_BORDERS.includes(lossBorder)) throw optionRangeError('options.lossBorder (--loss-border)', `one of ${LOSS_BORDERS.join(', ')}`, lossBorder);
   const lossNetwork = text('options.lossNetwork (--loss-network)', options.lossNetwork ?? DEFAULT_TRAIN_OPTIONS.lossNetwork);
+  const batchSize = positiveInteger('options.batchSize (--batch-size)', options.batchSize ?? DEFAULT_TRAIN_OPTIONS.batchSize);
   const resolved: ResolvedTrainOptions = {
     task,
     data: dataList,
@@ -242,7 +251,7 @@ export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions
     lossBorder,
     imageSize: positiveInteger('options.imageSize (--image-size)', options.imageSize ?? defaults.imageSize),
     degradation,
-    batchSize: positiveInteger('options.batchSize (--batch-size)', options.batchSize ?? DEFAULT_TRAIN_OPTIONS.batchSize),
+    batchSize,
     iterations: iterations ?? (epochs === null ? DEFAULT_TRAIN_OPTIONS.iterations : null),
     epochs,
     lr,
@@ -255,12 +264,30 @@ export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions
     previewCount: nonNegative('options.previewCount', options.previewCount ?? DEFAULT_TRAIN_OPTIONS.previewCount, true),
     dtype,
     init: options.init === undefined ? null : text('options.init (--init)', options.init),
+    workers: resolveWorkers(options.workers, batchSize),
   };
   if (task === 'sr') {
     const scale = (resolved.arch as Partial<SrArch>).scale ?? 4;
     if (resolved.imageSize % scale !== 0) throw optionRangeError('options.imageSize (--image-size)', `a multiple of the scale ${scale} (e.g. 288)`, resolved.imageSize);
   }
   return resolved;
+}
+
+/**
+ * Checks `options.workers` against the batch it splits (also on resume, where it may change).
+ * @returns the worker count, 1 when absent
+ * @throws TypeError / RangeError E_OPTIONS for a non-integer, below 1, or above the batch size
+ */
+export function resolveWorkers(workers: unknown, batchSize: number): number {
+  const path = 'options.workers (--workers)';
+  if (workers === undefined) return DEFAULT_TRAIN_OPTIONS.workers;
+  const expected = 'a positive integer, the number of worker threads that share each batch (1: train in this thread)';
+  if (typeof workers !== 'number') throw optionTypeError(path, expected, workers);
+  if (!Number.isInteger(workers) || workers < 1) throw optionRangeError(path, expected, workers);
+  if (workers > batchSize) {
+    throw optionRangeError(path, `at most the batch size ${batchSize}, since each worker takes a contiguous part of every batch; lower --workers or raise --batch-size`, workers);
+  }
+  return workers;
 }
 
 /** The total number of steps of a run: iterations, or epochs x batches per epoch. */

@@ -3,6 +3,9 @@
  * perceptual loss (SPEC section 3) on its output, and Adam on the transform
  * parameters. The loss terms are read back BEFORE the update is applied, so
  * a NaN or Inf loss leaves the parameters of the last good step untouched.
+ * The gradients are computed apart from the update (computeGradients), so
+ * data-parallel workers (data-parallel.node.ts) can compute them on parts of
+ * a batch while the main thread applies the one update.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor3D, Variable } from '@tensorflow/tfjs-core';
@@ -28,21 +31,34 @@ export interface TrainStepContext {
   readonly optimizer: tf.Optimizer;
 }
 
+/** What computing the gradients needs: the step context without the optimizer. */
+export type GradientContext = Omit<TrainStepContext, 'optimizer'>;
+
+/** A batch's loss terms read back as numbers, and the gradient of its total with respect to each parameter. */
+export interface StepGradients {
+  readonly numbers: PerceptualLossNumbers;
+  /**
+   * Keyed by the variables' tf names (`variable.name`), in the order of
+   * `context.variables`; a parameter the loss does not depend on is absent
+   * (as tf.variableGrads leaves it). Caller disposes.
+   */
+  readonly grads: tf.NamedTensorMap;
+}
+
 /**
- * Computes the loss and, when every term is finite, applies one Adam update.
+ * Runs the transform network and the perceptual loss on a batch and returns
+ * the loss terms and the parameter gradients, changing nothing.
  * @param input float32 NHWC in [0, 1]: the content batch (style) or the LR batch (SR)
  * @param target float32 NHWC in [0, 1]: the content batch (style) or the HR batch (SR)
- * @returns the loss terms as numbers (unweighted components, weighted total)
- * @throws PerceptualError E_NON_FINITE_LOSS naming the first term that is NaN or Inf;
- *   the parameters and the optimizer state are then unchanged.
  */
-export async function trainStep(context: TrainStepContext, input: ImageBatch, target: ImageBatch, step: number): Promise<PerceptualLossNumbers> {
-  const { arch, variables, network, loss, styleGrams, optimizer } = context;
+export async function computeGradients(context: GradientContext, input: ImageBatch, target: ImageBatch): Promise<StepGradients> {
+  const { arch, variables, network, loss, styleGrams } = context;
   const model = { arch, params: variables, provenance: {} };
   // Target features are constants: computing them outside the tape keeps their activations off it.
   const contentFeatures = loss.contentLayers.length > 0 && loss.contentWeight > 0 ? tf.tidy(() => network.features(target, loss.contentLayers)) : undefined;
   let terms: PerceptualLossTerms | undefined;
   let result: { value: tf.Scalar; grads: tf.NamedTensorMap } | undefined;
+  let returned = false;
   try {
     result = tf.variableGrads(() => {
       const generated = transform(model, input);
@@ -52,24 +68,48 @@ export async function trainStep(context: TrainStepContext, input: ImageBatch, ta
       return t.total;
     }, Object.values(variables));
     const numbers = await readTerms({ ...terms!, total: result.value });
-    const bad = firstNonFinite(numbers);
-    if (bad !== null) {
-      throw perceptualError(
-        'E_NON_FINITE_LOSS',
-        `The ${bad.term} loss became ${bad.value} at step ${step + 1}; stopping with the last good checkpoint kept. ` +
-          'Lower --lr or the weight of that term, or check the data and the loss network weights.',
-      );
-    }
-    optimizer.applyGradients(result.grads);
-    return numbers;
+    returned = true;
+    return { numbers, grads: result.grads };
   } finally {
     if (contentFeatures) tf.dispose(Object.values(contentFeatures));
     if (terms) tf.dispose([...Object.values(terms.feature), ...Object.values(terms.style), ...(terms.pixel ? [terms.pixel] : []), ...(terms.tv ? [terms.tv] : [])]);
-    if (result) {
-      result.value.dispose();
-      tf.dispose(Object.values(result.grads));
-    }
+    result?.value.dispose();
+    if (result && !returned) tf.dispose(Object.values(result.grads));
   }
+}
+
+/**
+ * Computes the loss and, when every term is finite, applies one Adam update.
+ * @param input float32 NHWC in [0, 1]: the content batch (style) or the LR batch (SR)
+ * @param target float32 NHWC in [0, 1]: the content batch (style) or the HR batch (SR)
+ * @returns the loss terms as numbers (unweighted components, weighted total)
+ * @throws PerceptualError E_NON_FINITE_LOSS naming the first term that is NaN or Inf;
+ *   the parameters and the optimizer state are then unchanged.
+ */
+export async function trainStep(context: TrainStepContext, input: ImageBatch, target: ImageBatch, step: number): Promise<PerceptualLossNumbers> {
+  const { numbers, grads } = await computeGradients(context, input, target);
+  try {
+    checkFiniteLoss(numbers, step);
+    context.optimizer.applyGradients(grads);
+    return numbers;
+  } finally {
+    tf.dispose(Object.values(grads));
+  }
+}
+
+/**
+ * Refuses a step whose loss is not finite, before its update is applied.
+ * @param step the 0-based step (the message counts from 1)
+ * @throws PerceptualError E_NON_FINITE_LOSS naming the first term that is NaN or Inf
+ */
+export function checkFiniteLoss(numbers: PerceptualLossNumbers, step: number): void {
+  const bad = firstNonFinite(numbers);
+  if (bad === null) return;
+  throw perceptualError(
+    'E_NON_FINITE_LOSS',
+    `The ${bad.term} loss became ${bad.value} at step ${step + 1}; stopping with the last good checkpoint kept. ` +
+      'Lower --lr or the weight of that term, or check the data and the loss network weights.',
+  );
 }
 
 function keepAll<T extends tf.Tensor>(record: Record<string, T>): Record<string, T> {

@@ -23,13 +23,14 @@ import { writePreview } from './preview.js';
 import { appendLog, readRunConfig, truncateLog, writeRunConfig } from './run-dir.js';
 import { restoreAdam, snapshotAdam } from './adam-state.js';
 import { checkResumeIterations, checkResumeOptions } from './resume-options.js';
-import { learningRateAt, resolveTrainOptions, type ResolvedTrainOptions, totalSteps, type TrainOptions } from './train-options.js';
-import { trainStep } from './train-step.js';
+import { learningRateAt, resolveTrainOptions, resolveWorkers, type ResolvedTrainOptions, totalSteps, type TrainOptions } from './train-options.js';
+import { trainStep, type TrainStepContext } from './train-step.js';
+import { type DataParallelTrainer, startDataParallel } from './data-parallel.node.js';
 import { DISTILL_CROPS_PER_IMAGE, loadTeacher, teacherTarget } from './teacher.js';
 
 /** Events a caller (the CLI's progress display, tests) receives. */
 export type TrainEvent =
-  | { type: 'start'; step: number; total: number; datasetSize: number; skipped: number; arch: TransformArch; lossNetwork: string; resumedFrom: string | null }
+  | { type: 'start'; step: number; total: number; datasetSize: number; skipped: number; arch: TransformArch; lossNetwork: string; resumedFrom: string | null; workers: number }
   | { type: 'step'; step: number; total: number; epoch: number; lr: number; loss: PerceptualLossNumbers; stepMs: number; imagesPerSec: number; numTensors: number }
   | { type: 'checkpoint'; step: number; path: string }
   | { type: 'preview'; step: number; path: string }
@@ -81,8 +82,8 @@ export async function train(options: TrainOptions, runDir: string, hooks: TrainH
 /**
  * Continues the run in `runDir` from its newest valid checkpoint, exactly as
  * if it had not stopped. Only `given.iterations` may change the run (extend
- * or shorten it, not below the step reached); any other option given must
- * equal its config.json (the CLI passes every flag given with --resume).
+ * or shorten it, not below the step reached), and `given.workers` how it runs;
+ * any other option given must equal its config.json (the CLI passes every flag given with --resume).
  * @throws PerceptualError E_CHECKPOINT when the run directory has no config;
  *   RangeError E_OPTIONS naming each option that differs from config.json, or
  *   for iterations below the step reached
@@ -97,8 +98,9 @@ export async function resumeTraining(runDir: string, given: TrainOptions = {}, h
     if (!Number.isInteger(given.iterations) || given.iterations < 1) throw optionRangeError('iterations (--iterations)', 'a positive integer', given.iterations);
     checkResumeIterations(runDir, given.iterations, latest?.checkpoint.step ?? 0);
     resolved = { ...resolved, iterations: given.iterations, epochs: null };
-    await writeRunConfig(runDir, resolved);
   }
+  if (given.workers !== undefined) resolved = { ...resolved, workers: resolveWorkers(given.workers, resolved.batchSize) };
+  if (resolved !== config.options) await writeRunConfig(runDir, resolved);
   return run(resolved, runDir, latest, hooks);
 }
 
@@ -107,6 +109,9 @@ function resolveArchFor(options: ResolvedTrainOptions): TransformArch {
 }
 
 async function run(options: ResolvedTrainOptions, runDir: string, latest: { checkpoint: CheckpointData; path: string } | null, hooks: TrainHooks): Promise<TrainResult> {
+  if (options.workers > 1 && hooks.lossNetwork !== undefined) {
+    throw optionRangeError('hooks.lossNetwork', 'absent with options.workers > 1, since worker threads load their own loss network: name it with options.lossNetwork and options.lossWeights', hooks.lossNetwork.name);
+  }
   const started = Date.now();
   const emit = hooks.onEvent ?? (() => {});
   const warn = (message: string) => emit({ type: 'warning', message });
@@ -127,14 +132,20 @@ async function run(options: ResolvedTrainOptions, runDir: string, latest: { chec
   const ownNetwork = hooks.lossNetwork === undefined;
   // A pixel/TV-only loss (the SR pixel baseline) runs without a loss network, so it needs no VGG weights.
   const pixelOnly = hooks.lossNetwork === undefined && !lossNeedsNetwork(options.loss);
-  const network = hooks.lossNetwork ?? (pixelOnly ? NO_LOSS_NETWORK : await loadRunLossNetwork(options));
+  const styleImage = () => hooks.styleImage ?? loadStyleImage(options.style!, options.styleSize, { onWarning: warn });
+  let parallel: DataParallelTrainer | null = null;
+  let network: LossNetwork = NO_LOSS_NETWORK;
   let variables: Record<string, Variable> = {};
   const optimizer = tf.train.adam(options.lr);
   try {
+    // With workers, they hold the loss network and the style targets; this thread needs only the network's name and taps.
+    const parallelStyle = options.task === 'style' && !pixelOnly ? await styleImage() : null;
+    parallel = options.workers > 1 ? await startDataParallel({ options, arch, runDir, styleImage: parallelStyle }) : null;
+    network = parallel?.network ?? hooks.lossNetwork ?? (pixelOnly ? NO_LOSS_NETWORK : await loadRunLossNetwork(options));
     const loss = resolvePerceptualLossOptions(pixelOnly ? { ...options.loss, contentLayers: [], styleLayers: [] } : options.loss, network.taps);
     let styleGrams: Record<string, Tensor3D> | undefined;
-    if (options.task === 'style' && loss.styleLayers.length > 0) {
-      const styleBatch = hooks.styleImage ?? (await loadStyleImage(options.style!, options.styleSize, { onWarning: warn }));
+    if (!parallel && options.task === 'style' && loss.styleLayers.length > 0) {
+      const styleBatch = await styleImage();
       const styleTensor = tf.tensor4d(styleBatch.data, [...styleBatch.shape]);
       styleGrams = styleTargets(network, styleTensor, loss.styleLayers);
       styleTensor.dispose();
@@ -156,7 +167,7 @@ async function run(options: ResolvedTrainOptions, runDir: string, latest: { chec
       imagesPerSec: step > firstStep ? (options.batchSize * 1000 * (step - firstStep)) / stepMsSum : null,
     });
     if (checkpoint) await truncateLog(runDir, step);
-    emit({ type: 'start', step, total, datasetSize: dataset.entries.length, skipped: dataset.summary.skipped.length, arch, lossNetwork: `${network.name} (${network.source})`, resumedFrom: latest?.path ?? null });
+    emit({ type: 'start', step, total, datasetSize: dataset.entries.length, skipped: dataset.summary.skipped.length, arch, lossNetwork: `${network.name} (${network.source})`, resumedFrom: latest?.path ?? null, workers: options.workers });
     const context = { arch, variables, network, loss, styleGrams, optimizer };
     const save = async () => {
       const path = await saveCheckpoint(runDir, await snapshotCheckpoint(step, variables, optimizer, dataset), options.keepCheckpoints);
@@ -170,18 +181,13 @@ async function run(options: ResolvedTrainOptions, runDir: string, latest: { chec
       const t0 = performance.now();
       const epoch = dataset.epoch;
       const batch = await dataset.next();
-      const crops = tensorOf(batch);
       // Style: the crops are input and content target; SR: they are the HR target of their degraded copy; distill: the student's
       // input, and the teacher's output on each crop (teacher.ts) its target.
-      const input = arch.task === 'sr' ? tensorOf(degradeForSr(batch, arch.scale, options.degradation)) : crops;
-      const target = batch.target ? tensorOf({ shape: batch.shape, data: batch.target }) : crops;
+      const input = arch.task === 'sr' ? degradeForSr(batch, arch.scale, options.degradation) : batch;
+      const target = batch.target ? { shape: batch.shape, data: batch.target } : batch;
       const lr = learningRateAt(options, step);
       (optimizer as unknown as { learningRate: number }).learningRate = lr; // Adam reads it on every applyGradients.
-      try {
-        lastLoss = await trainStep(context, input, target, step);
-      } finally {
-        tf.dispose([...new Set([crops, input, target])]);
-      }
+      lastLoss = parallel ? await parallel.step(input, target, step, variables, optimizer) : await localStep(context, input, target, step);
       step += 1;
       const stepMs = performance.now() - t0;
       stepMsSum += stepMs;
@@ -197,6 +203,7 @@ async function run(options: ResolvedTrainOptions, runDir: string, latest: { chec
     await saveModel(options.out, { arch, params: variables, provenance: provenanceOf(options, network) }, { dtype: options.dtype });
     return summary('completed', options.out);
   } finally {
+    await parallel?.close();
     optimizer.dispose();
     tf.dispose(Object.values(variables));
     tf.dispose(disposables);
@@ -206,6 +213,17 @@ async function run(options: ResolvedTrainOptions, runDir: string, latest: { chec
 
 function tensorOf(batch: PlainBatch): tf.Tensor4D {
   return tf.tensor4d(batch.data, [...batch.shape]);
+}
+
+/** One step in this thread (`workers` 1): the batch as tensors for trainStep. */
+async function localStep(context: TrainStepContext, input: PlainBatch, target: PlainBatch, step: number): Promise<PerceptualLossNumbers> {
+  const x = tensorOf(input);
+  const y = target === input ? x : tensorOf(target);
+  try {
+    return await trainStep(context, x, y, step);
+  } finally {
+    tf.dispose([...new Set([x, y])]);
+  }
 }
 
 let runCounter = 0;
