@@ -37,6 +37,7 @@ export { transform, transformParamSpecs, type TransformOptions } from './network
 export { parseModel, serializeModel } from './weights/model-file.js';
 export { loadModel, saveModel } from './weights/model-file.node.js';
 export { importMl5Checkpoint } from './weights/ml5-checkpoint.js';
+export { fetchMl5Checkpoint, type FetchMl5CheckpointOptions } from './weights/fetch-ml5-checkpoint.js';
 export { loadTransformModel } from './weights/load-transform-model.js';
 export { bundledModels, bundledModelsDir, defaultModel, resolveModel, MODEL_NAME_PATTERN, type BundledModel, type ModelTask } from './weights/model-registry.js';
 export { parseSafetensors, serializeSafetensors } from './weights/safetensors.js';

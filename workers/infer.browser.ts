@@ -11,8 +11,8 @@ const api = createStylizerWorkerApi();
 
 const exposed: StylizerWorkerApi = {
   ...api,
-  async stylize(image, options) {
-    const result = await api.stylize(image, options);
+  async stylize(image, options, progress) {
+    const result = await api.stylize(image, options, progress);
     // Transfer the RGBA buffer: an ImageData would be copied by structured clone.
     return Comlink.transfer(result, [result.data.buffer]);
   },

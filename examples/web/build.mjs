@@ -2,7 +2,9 @@
  * @file Builds the example page with esbuild into examples/web/dist (or
  * `outdir`): main.js (page), worker.js (workers/infer.browser.ts, an ES
  * module worker), index.html, wasm/ (tfjs-backend-wasm's plain and SIMD
- * binaries) and models/starter-style.safetensors when it exists.
+ * binaries) and models/: the bundled models the page offers (every style
+ * model of models/index.json, for the gallery, and the default SR model),
+ * with an index.json listing those that exist.
  *
  *   node examples/web/build.mjs            # then serve examples/web/dist
  *   node examples/web/build.mjs --outdir /tmp/site
@@ -14,8 +16,8 @@
  * dependency imports without mapping them away in its `browser` field.)
  */
 import { builtinModules, createRequire } from 'node:module';
-import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
@@ -68,14 +70,59 @@ export function noNodeBuiltins(lazy = []) {
   };
 }
 
+/**
+ * Copies the models the page offers from the registry in `from` (models/index.json:
+ * every style model and the default SR model) into `to`, with an index.json of the same
+ * shape listing only those copied; a model whose file is missing (not trained yet) is skipped.
+ * @param {string} from
+ * @param {string} to
+ * @returns {Promise<{ copied: string[], skipped: string[] }>}
+ */
+async function copyModels(from, to) {
+  const registryPath = join(from, 'index.json');
+  let registry;
+  try {
+    registry = JSON.parse(await readFile(registryPath, 'utf8'));
+  } catch (error) {
+    throw new Error(`Cannot read the model registry ${registryPath}: ${error.message}. Pass models: null to build without models, or fix that file.`, { cause: error });
+  }
+  if (!Array.isArray(registry?.models)) throw new Error(`${registryPath} has no "models" array. Fix that file (see src/weights/model-registry.ts).`);
+  const defaults = registry.defaults ?? {};
+  const wanted = registry.models.filter((m) => m?.task === 'style' || (m?.task === 'sr' && m.name === defaults.sr));
+  const copied = [];
+  const skipped = [];
+  await mkdir(to, { recursive: true });
+  for (const model of wanted) {
+    // The file name is used in a URL and a path: a plain name only.
+    if (typeof model.file !== 'string' || basename(model.file) !== model.file) throw new Error(`${registryPath}: model ${JSON.stringify(model.name)} has file ${JSON.stringify(model.file)}; use a file name inside the models folder.`);
+    const source = join(from, model.file);
+    if ((await stat(source).catch(() => null)) === null) {
+      skipped.push(model.name);
+      continue;
+    }
+    await copyFile(source, join(to, model.file));
+    copied.push(model);
+  }
+  const names = new Set(copied.map((m) => m.name));
+  const index = {
+    about: `The models examples/web/build.mjs copied from ${relative(root, registryPath)}: every style model (the gallery) and the default SR model.`,
+    defaults: Object.fromEntries(Object.entries(defaults).filter(([, name]) => names.has(name))),
+    models: copied.map(({ name, task, file, description }) => ({ name, task, file, description })),
+  };
+  await writeFile(join(to, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
+  return { copied: [...names], skipped };
+}
+
 /** The entry points, relative to the repository root. */
 export const ENTRIES = Object.freeze({ main: 'examples/web/main.ts', worker: 'workers/infer.browser.ts' });
 
 /**
  * Bundles the page and copies its static files.
- * @param {{ outdir?: string, minify?: boolean, model?: string | null }} [options]
- *   model: the model file to copy to models/starter-style.safetensors (default the repository's; null: none)
- * @returns {Promise<{ outdir: string, bytes: Record<string, number>, model: boolean, lazyNodeImports: string[] }>}
+ * @param {{ outdir?: string, minify?: boolean, models?: string | null }} [options]
+ *   models: the folder holding the registry (index.json) and model files (default the
+ *   repository's models/; null: copy none, and the page finds no models/index.json)
+ * @returns {Promise<{ outdir: string, bytes: Record<string, number>, models: string[], skippedModels: string[], lazyNodeImports: string[] }>}
+ *   models: the names copied; skippedModels: those whose file is missing
  */
 export async function buildExample(options = {}) {
   const outdir = resolve(options.outdir ?? join(here, 'dist'));
@@ -99,14 +146,9 @@ export async function buildExample(options = {}) {
   await copyFile(join(here, 'index.html'), join(outdir, 'index.html'));
   const wasmDist = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
   for (const file of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm']) await copyFile(join(wasmDist, file), join(outdir, 'wasm', file));
-  const model = options.model === undefined ? join(root, 'models', 'starter-style.safetensors') : options.model;
-  let copied = false;
-  if (model !== null && (await stat(model).catch(() => null)) !== null) {
-    await mkdir(join(outdir, 'models'), { recursive: true });
-    await copyFile(model, join(outdir, 'models', 'starter-style.safetensors'));
-    copied = true;
-  }
-  return { outdir, bytes, model: copied, lazyNodeImports: [...new Set(lazyNodeImports)] };
+  const modelsDir = options.models === undefined ? join(root, 'models') : options.models;
+  const { copied, skipped } = modelsDir === null ? { copied: [], skipped: [] } : await copyModels(modelsDir, join(outdir, 'models'));
+  return { outdir, bytes, models: copied, skippedModels: skipped, lazyNodeImports: [...new Set(lazyNodeImports)] };
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
@@ -114,6 +156,7 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
   const built = await buildExample(at > 0 ? { outdir: process.argv[at + 1] } : {});
   for (const entry of built.lazyNodeImports) console.log(`left out (Node-only, lazily imported): ${entry}`);
   for (const [file, size] of Object.entries(built.bytes)) console.log(`${file}  ${(size / 1024).toFixed(0)} KiB`);
-  if (!built.model) console.warn('models/starter-style.safetensors does not exist yet: the default model will 404 (train it, or upload a model in the page).');
+  console.log(`models: ${built.models.join(', ') || 'none'}`);
+  if (built.skippedModels.length > 0) console.warn(`not copied (file missing; train or fetch it first): ${built.skippedModels.join(', ')}`);
   console.log(`Built ${built.outdir}. Serve it over http (e.g. npx http-server ${relative(process.cwd(), built.outdir)} or python3 -m http.server -d ${relative(process.cwd(), built.outdir)}) and open index.html.`);
 }

@@ -1,6 +1,7 @@
 /**
  * @file Public surface of the browser build: the main-thread client, the
- * worker API (for custom worker entries and edge runtimes) and its types.
+ * worker API (for custom worker entries and edge runtimes) and its types,
+ * and the ml5 checkpoint reader over fetch.
  * Nothing under src/browser imports a `node:` module.
  */
 export {
@@ -12,6 +13,7 @@ export {
 } from './stylizer-client.js';
 export { createStylizerWorkerApi } from './stylizer-worker-api.js';
 export { type RgbaPixels, rgbaToRgb, rgbToRgba } from './rgba-image.js';
-export type { ModelInfo, StylizeOptions, StylizeResult, StylizerWorkerApi, WorkerInfo, WorkerInitOptions } from './protocol.js';
+export type { ModelInfo, StylizeOptions, StylizeProgress, StylizeProgressSink, StylizeResult, StylizerWorkerApi, WorkerInfo, WorkerInitOptions } from './protocol.js';
+export { fetchMl5Checkpoint, type FetchMl5CheckpointOptions, isMl5CheckpointUrl } from '../weights/fetch-ml5-checkpoint.js';
 export { BROWSER_BACKEND_ORDER, BROWSER_WASM_BINARIES } from '../runtime/candidates.browser.js';
 export { currentBrowserRuntime, selectBrowserBackend, type SelectBrowserBackendOptions } from '../runtime/select-backend.browser.js';

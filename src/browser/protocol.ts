@@ -15,8 +15,21 @@ export interface WorkerInitOptions {
   readonly backend?: 'wasm' | 'cpu';
 }
 
-/** Options of `stylize`: inferImage's options without the signal (tiling, statistics). */
-export type StylizeOptions = Omit<InferOptions, 'signal'>;
+/** Options of `stylize`: inferImage's options (tiling, statistics) without the signal and the callback, which cannot cross `postMessage`. */
+export type StylizeOptions = Omit<InferOptions, 'signal' | 'onProgress'>;
+
+/** Progress of a `stylize` call: `done` of `total` regions finished (1 of 1 for an image run whole, else tiles of every pass). */
+export interface StylizeProgress {
+  readonly done: number;
+  readonly total: number;
+}
+
+/**
+ * Where `stylize` reports progress: a callback (same thread), or a
+ * `MessagePort` that receives each StylizeProgress as a message and is closed
+ * when the call ends (how the client passes it across the worker boundary).
+ */
+export type StylizeProgressSink = ((progress: StylizeProgress) => void) | MessagePort;
 
 /** What a loaded model is. */
 export interface ModelInfo {
@@ -49,10 +62,18 @@ export interface WorkerInfo {
 export interface StylizerWorkerApi {
   /** Selects the backend (once; later calls return the same runtime). */
   init(options?: WorkerInitOptions): Promise<Runtime>;
-  /** Loads a perceptual `.safetensors` model from a URL (fetched by the worker) or from its bytes; replaces the previous model. */
+  /**
+   * Loads a model, replacing the previous one: a perceptual `.safetensors` model from a URL
+   * (fetched by the worker) or from its bytes, or an ml5 checkpoint from a folder URL
+   * (ending in `/` or `/manifest.json`).
+   */
   loadModel(source: string | Uint8Array | ArrayBuffer, name?: string): Promise<ModelInfo>;
-  /** Runs the loaded model on an image; an `ImageBitmap` is closed afterwards. */
-  stylize(image: ImageBitmap | ImageData | { data: Uint8ClampedArray | Uint8Array; width: number; height: number }, options?: StylizeOptions): Promise<StylizeResult>;
+  /** Runs the loaded model (style or SR) on an image; an `ImageBitmap` is closed afterwards. */
+  stylize(
+    image: ImageBitmap | ImageData | { data: Uint8ClampedArray | Uint8Array; width: number; height: number },
+    options?: StylizeOptions,
+    progress?: StylizeProgressSink,
+  ): Promise<StylizeResult>;
   info(): Promise<WorkerInfo>;
   /** Frees the model's tensors. */
   dispose(): Promise<void>;

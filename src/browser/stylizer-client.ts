@@ -16,7 +16,7 @@ import * as Comlink from 'comlink';
 import { abortError, optionRangeError, optionTypeError, type ErrorCode } from '../errors.js';
 import type { Runtime } from '../runtime/select-backend.js';
 import { jobAbortedError, jobTimeoutError, workerCrashedError } from '../serve/pool-errors.js';
-import type { ModelInfo, StylizeOptions, StylizeResult, StylizerWorkerApi, WorkerInfo, WorkerInitOptions } from './protocol.js';
+import type { ModelInfo, StylizeOptions, StylizeProgress, StylizeResult, StylizerWorkerApi, WorkerInfo, WorkerInitOptions } from './protocol.js';
 
 /**
  * What {@link BrowserStylizerOptions.createWorker} returns: a comlink
@@ -57,6 +57,12 @@ export interface BrowserStylizeOptions extends StylizeOptions {
   readonly signal?: AbortSignal;
   /** Time limit in ms from the call, queueing included; overrides BrowserStylizerOptions.timeoutMs; 0 for none. */
   readonly timeoutMs?: number;
+  /**
+   * Called on this thread as regions finish: once (1 of 1) for an image run
+   * whole, else per tile of every pass. Messages that arrive after the call
+   * settles are dropped.
+   */
+  readonly onProgress?: (progress: StylizeProgress) => void;
 }
 
 /** A stylizer running in its own worker. */
@@ -64,10 +70,11 @@ export interface BrowserStylizer {
   /** The backend the worker chose. */
   readonly runtime: Runtime;
   /**
-   * Loads a perceptual `.safetensors` model from a URL (relative to the page;
-   * the worker fetches it) or from bytes. Bytes are copied (the caller's
-   * buffer stays usable): this thread keeps the copy, or the URL, to reload
-   * the model into a fresh worker after a cancelled `stylize`.
+   * Loads a perceptual `.safetensors` model (style or SR) from a URL (relative
+   * to the page; the worker fetches it) or from bytes, or an ml5 checkpoint
+   * from its folder URL (ending in `/` or `/manifest.json`). Bytes are copied
+   * (the caller's buffer stays usable): this thread keeps the copy, or the
+   * URL, to reload the model into a fresh worker after a cancelled `stylize`.
    */
   loadModel(source: string | URL | Uint8Array | ArrayBuffer | Blob, name?: string): Promise<ModelInfo>;
   /**
@@ -288,13 +295,25 @@ export async function createBrowserStylizer(options: BrowserStylizerOptions): Pr
       });
     },
     async stylize(image, stylizeOptions = {}) {
-      const { signal, timeoutMs, ...workerOptions } = stylizeOptions;
+      const { signal, timeoutMs, onProgress, ...workerOptions } = stylizeOptions;
       const limit = timeLimit('options.timeoutMs', timeoutMs, defaultTimeout);
-      const result: StylizeResult = await enqueue((remote) => {
-        const sent = typeof ImageBitmap !== 'undefined' && image instanceof ImageBitmap ? Comlink.transfer(image, [image]) : image;
-        return remote.stylize(sent, workerOptions);
-      }, signal, limit);
-      return { image: new ImageData(result.data as Uint8ClampedArray<ArrayBuffer>, result.width, result.height), milliseconds: result.milliseconds };
+      if (onProgress !== undefined && typeof onProgress !== 'function') throw optionTypeError('options.onProgress', 'a function', onProgress);
+      // A function cannot cross postMessage: progress comes back over a port of our own, closed here
+      // once the call settles, so a cancelled call (its worker terminated) leaves no listener behind.
+      const ports: MessagePort[] = [];
+      try {
+        const result: StylizeResult = await enqueue((remote) => {
+          const sent = typeof ImageBitmap !== 'undefined' && image instanceof ImageBitmap ? Comlink.transfer(image, [image]) : image;
+          if (onProgress === undefined) return remote.stylize(sent, workerOptions);
+          const { port1, port2 } = new MessageChannel();
+          port1.onmessage = (event: MessageEvent<StylizeProgress>) => onProgress(event.data);
+          ports.push(port1);
+          return remote.stylize(sent, workerOptions, Comlink.transfer(port2, [port2]));
+        }, signal, limit);
+        return { image: new ImageData(result.data as Uint8ClampedArray<ArrayBuffer>, result.width, result.height), milliseconds: result.milliseconds };
+      } finally {
+        for (const port of ports) port.close();
+      }
     },
     info: () => enqueue((remote) => remote.info()),
     terminate() {

@@ -1,17 +1,20 @@
 /**
  * @file The object workers/infer.browser.ts exposes through comlink: backend
- * selection, model loading (URL or bytes) and stylisation of RGBA images,
- * with no comlink or DOM dependency of its own beyond `OffscreenCanvas` for
- * `ImageBitmap` input, so Node tests can drive it directly.
+ * selection, model loading (a .safetensors URL or bytes, or an ml5
+ * checkpoint folder URL) and the run of a style or SR model on RGBA images,
+ * with progress, with no comlink or DOM dependency of its own beyond
+ * `OffscreenCanvas` for `ImageBitmap` input, so Node tests can drive it
+ * directly.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { optionTypeError, perceptualError } from '../errors.js';
-import { inferImage } from '../infer/infer-image.js';
+import { inferImage, type InferOptions } from '../infer/infer-image.js';
 import { selectBrowserBackend } from '../runtime/select-backend.browser.js';
 import type { Runtime } from '../runtime/select-backend.js';
 import type { TransformModel } from '../types.js';
+import { fetchMl5Checkpoint, isMl5CheckpointUrl } from '../weights/fetch-ml5-checkpoint.js';
 import { parseModel } from '../weights/model-file.js';
-import type { ModelInfo, StylizeOptions, StylizeResult, StylizerWorkerApi, WorkerInitOptions, WorkerInfo } from './protocol.js';
+import type { ModelInfo, StylizeOptions, StylizeProgressSink, StylizeResult, StylizerWorkerApi, WorkerInitOptions, WorkerInfo } from './protocol.js';
 import { type RgbaPixels, rgbaToRgb, rgbToRgba } from './rgba-image.js';
 
 /**
@@ -43,6 +46,13 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
   }
   if (!response.ok) throw perceptualError('E_DOWNLOAD', `Fetching the model ${url} failed with HTTP ${response.status}. Check the URL.`);
   return new Uint8Array(await response.arrayBuffer());
+}
+
+/** The progress callback inferImage calls, from a callback or a port (closed by the returned `done`). */
+function progressReporter(sink: StylizeProgressSink | undefined): { onProgress?: InferOptions['onProgress']; done(): void } {
+  if (sink === undefined) return { done: () => undefined };
+  if (typeof sink === 'function') return { onProgress: sink, done: () => undefined };
+  return { onProgress: (progress) => sink.postMessage({ done: progress.done, total: progress.total }), done: () => sink.close() };
 }
 
 /**
@@ -80,18 +90,17 @@ export function createStylizerWorkerApi(): StylizerWorkerApi {
     loadModel(source, name) {
       return serial(async () => {
         await api.init();
-        let bytes: Uint8Array;
+        let loaded: TransformModel;
         let label: string;
         if (typeof source === 'string') {
-          bytes = await fetchBytes(source);
           label = name ?? source;
+          loaded = isMl5CheckpointUrl(source) ? await fetchMl5Checkpoint(source) : parseModel(await fetchBytes(source), label);
         } else if (source instanceof Uint8Array || source instanceof ArrayBuffer) {
-          bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
           label = name ?? 'uploaded model';
+          loaded = parseModel(source instanceof Uint8Array ? source : new Uint8Array(source), label);
         } else {
-          throw optionTypeError('source', 'a URL string, Uint8Array or ArrayBuffer holding a .safetensors model', source);
+          throw optionTypeError('source', 'a URL string, Uint8Array or ArrayBuffer holding a .safetensors model (or a URL of an ml5 checkpoint folder, ending in /)', source);
         }
-        const loaded = parseModel(bytes, label);
         disposeModel();
         model = loaded;
         const parameters = Object.values(loaded.params).reduce((sum, t) => sum + t.size, 0);
@@ -99,7 +108,8 @@ export function createStylizerWorkerApi(): StylizerWorkerApi {
         return modelInfo;
       });
     },
-    stylize(image, options: StylizeOptions = {}) {
+    stylize(image, options: StylizeOptions = {}, progress) {
+      const reporter = progressReporter(progress);
       return serial(async (): Promise<StylizeResult> => {
         if (model === undefined) throw perceptualError('E_OPTIONS', 'stylize was called before a model was loaded. Call loadModel(url or bytes) first.');
         await api.init();
@@ -114,10 +124,10 @@ export function createStylizerWorkerApi(): StylizerWorkerApi {
           rgba = image;
         }
         const start = performance.now();
-        const output = await inferImage(model, rgbaToRgb(rgba), options);
+        const output = await inferImage(model, rgbaToRgb(rgba), { ...options, ...(reporter.onProgress ? { onProgress: reporter.onProgress } : {}) });
         const milliseconds = performance.now() - start;
         return { ...rgbToRgba(output), milliseconds };
-      });
+      }).finally(reporter.done);
     },
     async info(): Promise<WorkerInfo> {
       return { runtime: runtime === undefined ? null : await runtime.catch(() => null), model: modelInfo, tfjsVersion: tf.version_core, numTensors: tf.memory().numTensors };

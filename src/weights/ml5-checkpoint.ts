@@ -1,54 +1,15 @@
 /**
- * @file Importer for the deeplearn.js / ml5 style-transfer checkpoints (SPEC
- * section 6; the layout and variable table are in
- * ../shared/data/ml5-style/FORMAT.md): `manifest.json` maps `Variable`,
- * `Variable_1` ... `Variable_47` to `{filename, shape}`, each file raw
- * little-endian float32. Variables are mapped to layers BY INDEX (a JSON key
- * sort would give Variable_1, Variable_10, ...): each layer is a kernel, then
- * its instance-norm shift (beta), then its scale (gamma).
+ * @file Importer for an ml5 style-transfer checkpoint directory on disk
+ * (SPEC section 6): node:fs around readMl5Checkpoint, which holds the format
+ * and its checks (read-ml5-checkpoint.ts; fetch-ml5-checkpoint.ts reads the
+ * same format from a URL in browsers).
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import { perceptualError } from '../errors.js';
-import { resolveStyleArch } from '../networks/arch.js';
-import { styleParamSpecs } from '../networks/style-network.js';
-import type { Params, StyleArch, TransformModel } from '../types.js';
+import { join } from 'node:path';
+import type { TransformModel } from '../types.js';
+import { readMl5Checkpoint } from './read-ml5-checkpoint.js';
 
-/** The arch every ml5 checkpoint has: width 1, 5 residual blocks, transposed upsampling. */
-export const ML5_STYLE_ARCH: StyleArch = resolveStyleArch({ variant: 'ml5' });
-
-/** The layers in checkpoint order; each owns three consecutive variables. */
-const ML5_LAYERS: readonly (readonly [kernel: string, norm: string])[] = [
-  ['c1.kernel', 'c1.norm'],
-  ['d1.kernel', 'd1.norm'],
-  ['d2.kernel', 'd2.norm'],
-  ...[0, 1, 2, 3, 4].flatMap((k) => [
-    [`res${k}.conv1.kernel`, `res${k}.norm1`] as const,
-    [`res${k}.conv2.kernel`, `res${k}.norm2`] as const,
-  ]),
-  ['u1.kernel', 'u1.norm'],
-  ['u2.kernel', 'u2.norm'],
-  ['out.kernel', 'out.norm'],
-];
-
-/**
- * Our parameter name for each checkpoint variable index 0..47 (FORMAT.md
- * section 2): kernel, IN shift (`.beta`), IN scale (`.gamma`).
- */
-export const ML5_VARIABLE_ROLES: readonly string[] = Object.freeze(
-  ML5_LAYERS.flatMap(([kernel, norm]) => [kernel, `${norm}.beta`, `${norm}.gamma`]),
-);
-
-/** `Variable` for 0, `Variable_<i>` after (TensorFlow's default names in creation order). */
-export function ml5VariableName(index: number): string {
-  return index === 0 ? 'Variable' : `Variable_${index}`;
-}
-
-interface ManifestEntry {
-  filename: string;
-  shape: number[];
-}
+export { ML5_STYLE_ARCH, ML5_VARIABLE_ROLES, ml5VariableName } from './read-ml5-checkpoint.js';
 
 /**
  * Reads an ml5 checkpoint directory into a model with arch ML5_STYLE_ARCH.
@@ -56,67 +17,14 @@ interface ManifestEntry {
  * @returns the model; caller disposes its params.
  * @throws PerceptualError E_IO (unreadable file), E_WEIGHTS_FORMAT (bad
  *   manifest, wrong file size) or E_WEIGHTS_MISMATCH (wrong shape), naming the variable and file
+ * @example
+ * const model = await importMl5Checkpoint('ml5-style/wave');
  */
-export async function importMl5Checkpoint(dir: string): Promise<TransformModel> {
-  const manifestPath = join(dir, 'manifest.json');
-  const fix = 'Use an unmodified ml5/deeplearn.js style-transfer checkpoint directory.';
-  let manifest: Record<string, ManifestEntry>;
-  try {
-    manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
-  } catch (error) {
-    const code = (error as { code?: string }).code === undefined ? 'E_WEIGHTS_FORMAT' : 'E_IO';
-    throw perceptualError(code, `Cannot read the ml5 manifest ${manifestPath}: ${(error as Error).message}. ${fix}`, error);
-  }
-  if (manifest === null || typeof manifest !== 'object' || Array.isArray(manifest)) {
-    throw perceptualError('E_WEIGHTS_FORMAT', `${manifestPath} is not a JSON object of variables. ${fix}`);
-  }
-  const expected = new Map(styleParamSpecs(ML5_STYLE_ARCH).map((spec) => [spec.name, spec.shape]));
-  const tensors: Params = {};
-  try {
-    for (let index = 0; index < ML5_VARIABLE_ROLES.length; index++) {
-      const variable = ml5VariableName(index);
-      const role = ML5_VARIABLE_ROLES[index]!;
-      const entry = manifest[variable];
-      const where = `${manifestPath}: variable '${variable}' (${role})`;
-      if (entry === undefined) throw perceptualError('E_WEIGHTS_FORMAT', `${where} is missing. ${fix}`);
-      const { filename, shape } = entry;
-      // A filename must stay inside the checkpoint directory.
-      if (typeof filename !== 'string' || filename === '' || basename(filename) !== filename || filename === '..') {
-        throw perceptualError('E_WEIGHTS_FORMAT', `${where} has an invalid filename ${JSON.stringify(filename)}. ${fix}`);
-      }
-      if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-        throw perceptualError('E_WEIGHTS_FORMAT', `${where} has an invalid shape ${JSON.stringify(shape)}. ${fix}`);
-      }
-      const want = expected.get(role)!;
-      if (shape.length !== want.length || shape.some((d, i) => d !== want[i])) {
-        throw perceptualError('E_WEIGHTS_MISMATCH', `${where} has shape [${shape.join(',')}], expected [${want.join(',')}]. ${fix}`);
-      }
-      const file = join(dir, filename);
-      let bytes: Uint8Array;
-      try {
-        bytes = await readFile(file);
-      } catch (error) {
-        throw perceptualError('E_IO', `Cannot read ${file} (variable '${variable}'): ${(error as Error).message}. ${fix}`, error);
-      }
-      const count = shape.reduce((a, b) => a * b, 1);
-      if (bytes.byteLength !== 4 * count) {
-        throw perceptualError('E_WEIGHTS_FORMAT', `${file} (variable '${variable}', ${role}) is ${bytes.byteLength} bytes, expected 4 x ${count} = ${4 * count} float32 bytes. ${fix}`);
-      }
-      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      const values = new Float32Array(count);
-      for (let i = 0; i < count; i++) values[i] = view.getFloat32(4 * i, true);
-      tensors[role] = tf.tensor(values, shape, 'float32');
-    }
-  } catch (error) {
-    for (const tensor of Object.values(tensors)) tensor.dispose();
-    throw error;
-  }
-  // paramSpecs order, so serializeModel and friends see the usual layout.
-  const params: Params = {};
-  for (const name of expected.keys()) params[name] = tensors[name]!;
-  return {
-    arch: ML5_STYLE_ARCH,
-    params,
-    provenance: { trained_with: 'ml5/deeplearn.js (lengstrom/fast-style-transfer)', source: dir },
-  };
+export function importMl5Checkpoint(dir: string): Promise<TransformModel> {
+  return readMl5Checkpoint({
+    location: dir,
+    where: (name) => join(dir, name),
+    read: (name) => readFile(join(dir, name)),
+    readErrorCode: 'E_IO',
+  });
 }

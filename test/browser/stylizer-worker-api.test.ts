@@ -1,17 +1,20 @@
 /**
  * The worker API driven directly in Node on the CPU backend (no worker, no
  * comlink): results must equal transform() + tensorToRgb exactly, since both
- * run the same ops on the same backend.
+ * run the same ops on the same backend. Style and SR models; progress to a
+ * callback or a MessagePort; ml5 checkpoints from a folder URL.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createStylizerWorkerApi } from '../../src/browser/stylizer-worker-api.js';
 import { imageToTensor, tensorToRgb } from '../../src/data/image-tensor.js';
-import { resolveStyleArch } from '../../src/networks/arch.js';
+import { resolveSrArch, resolveStyleArch } from '../../src/networks/arch.js';
 import { initParams } from '../../src/networks/init.js';
 import { transform } from '../../src/networks/transform.js';
 import { parseModel, serializeModel } from '../../src/weights/model-file.js';
+import { ML5_VARIABLE_ROLES } from '../../src/weights/read-ml5-checkpoint.js';
+import { serveFiles, syntheticMl5Checkpoint, underPrefix } from '../helpers/ml5-checkpoint-server.js';
 
 const W = 12;
 const H = 8;
@@ -96,6 +99,73 @@ test('no tensors leak across stylize calls and model reloads', async () => {
   await api.dispose();
   assert.is((await api.info()).model, null);
   assert.ok((await api.info()).numTensors < before, 'dispose frees the model');
+});
+
+/** The reference: transform() + tensorToRgb on this thread. */
+async function reference(bytes: Uint8Array, image: { data: Uint8ClampedArray; width: number; height: number }): Promise<Uint8Array> {
+  const model = parseModel(bytes, 'reference');
+  const input = imageToTensor(image.data, image.width, image.height, 4);
+  const output = transform(model, input, { lean: true });
+  try {
+    return (await tensorToRgb(output)).data;
+  } finally {
+    tf.dispose([input, output, ...Object.values(model.params)]);
+  }
+}
+
+test('an SR model runs too: 4x the size, equal to transform()', async () => {
+  const arch = resolveSrArch({ scale: 4, filters: 4, residualBlocks: 1 });
+  const params = initParams(arch, 3);
+  const srBytes = serializeModel({ arch, params, provenance: {} });
+  tf.dispose(Object.values(params));
+  const info = await api.loadModel(srBytes, 'tiny-sr.safetensors');
+  assert.is(info.arch.task, 'sr');
+  const image = rgbaImage();
+  const result = await api.stylize(image);
+  assert.equal([result.width, result.height], [4 * W, 4 * H]);
+  const expected = await reference(srBytes, image);
+  for (let p = 0; p < 16 * W * H; p++) {
+    for (let c = 0; c < 3; c++) if (result.data[p * 4 + c] !== expected[p * 3 + c]) assert.unreachable(`pixel ${p} channel ${c}: ${result.data[p * 4 + c]} != ${expected[p * 3 + c]}`);
+  }
+});
+
+test('progress: 1 of 1 for a whole image; every tile to a callback or a MessagePort, which is closed after', async () => {
+  await api.loadModel(modelBytes, 'tiny.safetensors');
+  const whole: Array<{ done: number; total: number }> = [];
+  await api.stylize(rgbaImage(), {}, (progress) => whole.push(progress));
+  assert.equal(whole, [{ done: 1, total: 1 }]);
+
+  const big = { data: new Uint8ClampedArray(64 * 40 * 4).fill(200), width: 64, height: 40 };
+  const tiles: Array<{ done: number; total: number }> = [];
+  await api.stylize(big, { tiling: 'always', tile: 32, overlap: 4 }, (progress) => tiles.push(progress));
+  assert.ok(tiles.length > 1, `tiled: ${tiles.length} reports`);
+  assert.equal(tiles.map((p) => p.done), tiles.map((_, i) => i + 1));
+  assert.ok(tiles.every((p) => p.total === tiles.length));
+
+  const { port1, port2 } = new MessageChannel();
+  const posted: Array<{ done: number; total: number }> = [];
+  const closed = new Promise<void>((resolve) => port1.addEventListener('close', () => resolve()));
+  port1.onmessage = (event: MessageEvent) => posted.push(event.data);
+  await api.stylize(big, { tiling: 'always', tile: 32, overlap: 4 }, port2);
+  await closed;
+  assert.equal(posted, tiles);
+});
+
+test('loadModel(URL of an ml5 checkpoint folder) fetches manifest.json and the variables', async () => {
+  const checkpoint = syntheticMl5Checkpoint(5);
+  const server = await serveFiles(underPrefix(checkpoint.files, '/ckpt/'));
+  try {
+    const info = await api.loadModel(`${server.base}/ckpt/`);
+    assert.is(info.source, `${server.base}/ckpt/`);
+    assert.is(info.arch.task, 'style');
+    assert.is((info.arch as { variant: string }).variant, 'ml5');
+    assert.is(info.parameters, [...checkpoint.values.values()].reduce((sum, v) => sum + v.length, 0));
+    assert.is(server.requests.length, 1 + ML5_VARIABLE_ROLES.length);
+    const result = await api.stylize(rgbaImage());
+    assert.equal([result.width, result.height], [W, H]);
+  } finally {
+    await server.close();
+  }
 });
 
 test.run();
