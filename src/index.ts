@@ -4,9 +4,9 @@
  *
  * @example
  * ```ts
- * import { selectBackend, loadTransformModel, readImage, transform, writeImage } from 'perceptual';
+ * import { selectBackend, loadTransformModel, readImage, resolveModel, transform, writeImage } from 'perceptual';
  * await selectBackend({ purpose: 'infer' });
- * const model = await loadTransformModel('models/starter-style.safetensors');
+ * const model = await loadTransformModel(await resolveModel('wave'));
  * const image = await readImage('photo.jpg');
  * const styled = transform(model, image, { lean: true });
  * await writeImage('styled.png', styled);
@@ -17,8 +17,11 @@ export * from './errors.js';
 export type * from './types.js';
 export { Random, type RandomState } from './random.js';
 
-// Runtime: choosing a backend.
-export * from './runtime/index.js';
+// Runtime: choosing a backend (the candidates and the planner stay internal).
+export { BACKEND_ENV_VAR, BACKEND_ORDER, BACKENDS, type BackendName, type Purpose, WASM_PATH_ENV_VAR } from './runtime/backends.js';
+export { availableBackends, type BackendAttempt, currentRuntime, type Runtime, selectBackend, type SelectBackendOptions } from './runtime/select-backend.js';
+export { describeEnvironment, type EnvironmentInfo, formatEnvironment } from './runtime/describe-environment.js';
+export { wasmSimdSupported, wasmSupported, wasmThreadsSupported } from './runtime/wasm-features.js';
 
 // Losses (SPEC section 3).
 export * from './losses/index.js';
@@ -50,7 +53,20 @@ export { imageToTensor, tensorToRgb } from './data/image-tensor.js';
 export { resumeTraining, train } from './train/train.js';
 export { optimizeImage } from './optimize/optimize-image.js';
 export { optimizeSr, optimizeStyle } from './optimize/optimize-tasks.js';
-export * from './metrics/index.js';
+export {
+  bicubicUpscale,
+  type FloatImage,
+  type ImageQuality,
+  imageQuality,
+  lumaPlane,
+  type MetricChannel,
+  type MetricImage,
+  type MetricOptions,
+  psnr,
+  quantizeImage,
+  ssim,
+  type Uint8Image,
+} from './metrics/index.js';
 export { evaluateSr } from './eval/eval-sr.js';
 export { evaluateStyle } from './eval/eval-style.js';
 
