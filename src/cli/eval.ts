@@ -57,7 +57,7 @@ function checkFormats(options: FormatOptions): void {
 
 /** The `eval` command group. */
 export function evalCommand(context: CliContext): Command {
-  const group = new Command('eval').description('Measure models: PSNR/SSIM of super-resolution against bicubic, content/style losses of style transfer.');
+  const group = new Command('eval').description('Measure models: PSNR/SSIM of super-resolution against bicubic, content/style losses of style transfer, a distilled student against its teacher.');
 
   const sr = new Command('sr')
     .description('PSNR and SSIM (Y of BT.601 and RGB, 8-bit, border = scale cropped) of an SR model and of bicubic upscaling on a folder of HR images.')

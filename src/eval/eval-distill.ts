@@ -37,7 +37,7 @@ export interface DistillEvalRow {
 
 export interface DistillEvalResult {
   readonly rows: readonly DistillEvalRow[];
-  /** Means over the photos; speedup = median teacher time / median student time. */
+  /** Means over the photos (each photo's time is the median of its timed runs); speedup = mean teacher time / mean student time. */
   readonly mean: { readonly psnr: number; readonly teacherMs: number; readonly studentMs: number; readonly speedup: number };
 }
 
