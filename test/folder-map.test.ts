@@ -2,7 +2,7 @@
  * The folder map (README, "Layout") as a test: which src folders may import
  * which, that only src/runtime imports a tfjs backend, and that the
  * platform-neutral entry points (the browser client, the Fetch handler, the
- * browser worker) reach no Node built-in and no `*.node.ts` module through
+ * job queue, the browser worker) reach no Node built-in and no `*.node.ts` module through
  * any chain of imports, dynamic ones included (bundlers follow those too).
  * Imports are read from the sources as text.
  */
@@ -29,8 +29,8 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   cli: ['runtime', 'data', 'eval', 'export', 'infer', 'losses', 'metrics', 'networks', 'optimize', 'serve', 'train', 'weights'],
 };
 
-/** Entry points that must run in browsers and edge runtimes. */
-const PLATFORM_NEUTRAL = ['src/browser/index.ts', 'src/serve/handler.ts', 'workers/infer.browser.ts'];
+/** Entry points that must run in browsers and edge runtimes (the job queue: every runner's, the browser client's too). */
+const PLATFORM_NEUTRAL = ['src/browser/index.ts', 'src/serve/handler.ts', 'src/serve/job-queue.ts', 'workers/infer.browser.ts'];
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -78,7 +78,7 @@ test('only src/runtime imports a tfjs backend package', () => {
   assert.equal(offenders, []);
 });
 
-test('the browser client, the Fetch handler and the browser worker reach no Node built-in and no .node.ts module', () => {
+test('the browser client, the Fetch handler, the job queue and the browser worker reach no Node built-in and no .node.ts module', () => {
   for (const entry of PLATFORM_NEUTRAL) {
     const seen = new Set<string>();
     const chains: string[] = [];

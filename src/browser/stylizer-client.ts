@@ -3,19 +3,23 @@
  * workers/infer.browser.ts (bundled) as a module worker, wraps it with
  * comlink, and turns results into `ImageData`.
  *
- * Calls run one at a time, in call order, from a queue on this thread, so
- * that a job can be cancelled (AbortSignal, timeoutMs) like a job of the
- * Node pool (src/serve/pool.node.ts). The network run in the worker is
- * synchronous WASM that cannot be interrupted, so cancelling a running job
- * terminates its worker; the next call starts a fresh one, re-runs `init`
- * with the same options and reloads the current model first. A worker that
- * crashes (an uncaught error event) is replaced the same way and its job
- * retried once; a second crash rejects with E_WORKER_CRASHED.
+ * Calls run one at a time, in call order, from the job queue the Node pools
+ * use (src/serve/job-queue.ts), so that a job is cancelled (AbortSignal,
+ * timeoutMs) and answers exactly like a job of the Node pool. The network
+ * run in the worker is synchronous WASM that cannot be interrupted, so
+ * cancelling a running job terminates its worker; the next call starts a
+ * fresh one, re-runs `init` with the same options and reloads the current
+ * model first. A worker that crashes (an uncaught error event) is replaced
+ * the same way and its job retried once (src/serve/retry-once-on-crash.ts);
+ * a second crash rejects with E_WORKER_CRASHED.
  */
 import * as Comlink from 'comlink';
-import { abortError, optionRangeError, optionTypeError, type ErrorCode } from '../errors.js';
+import { optionTypeError } from '../errors.js';
 import type { Runtime } from '../runtime/select-backend.js';
-import { jobAbortedError, jobTimeoutError, workerCrashedError } from '../serve/pool-errors.js';
+import { createJobQueue, timeoutOption } from '../serve/job-queue.js';
+import { onAbort } from '../serve/on-abort.js';
+import { stylizerTerminatedError } from '../serve/pool-errors.js';
+import { retryOnceOnCrash } from '../serve/retry-once-on-crash.js';
 import type { ModelInfo, StylizeOptions, StylizeProgress, StylizeResult, StylizerWorkerApi, WorkerInfo, WorkerInitOptions } from './protocol.js';
 
 /**
@@ -111,26 +115,9 @@ interface Session {
   readonly crashed: Promise<{ crash: Error }>;
 }
 
-interface Job {
-  run(): Promise<void>;
-  cancel(error: Error): void;
-}
-
 function absolute(url: string | URL): string {
   const base = typeof document !== 'undefined' ? document.baseURI : (globalThis as { location?: { href: string } }).location?.href;
   return new URL(String(url), base).href;
-}
-
-function timeLimit(path: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw optionRangeError(path, 'an integer >= 0 (milliseconds; 0 for no limit)', value);
-  return value;
-}
-
-function terminatedError(): Error & { code: ErrorCode } {
-  const error = abortError(new Error('stylizer terminated'));
-  error.message = 'The browser stylizer was terminated; create a new one with createBrowserStylizer().';
-  return error;
 }
 
 /** The worker's copy of a model source: a URL, or fresh bytes transferred (the kept copy stays here). */
@@ -168,7 +155,7 @@ export async function createBrowserStylizer(options: BrowserStylizerOptions): Pr
   if (createWorker === undefined && typeof workerUrl !== 'string' && !(workerUrl instanceof URL)) {
     throw optionTypeError('options.workerUrl', 'the URL of the bundled worker script (string or URL)', workerUrl);
   }
-  const defaultTimeout = timeLimit('options.timeoutMs', options.timeoutMs, 0);
+  const defaultTimeout = timeoutOption('options.timeoutMs', options.timeoutMs, 0);
   const initOptions: WorkerInitOptions = {
     ...(options.wasmPath !== undefined ? { wasmPath: absolute(options.wasmPath) } : {}),
     ...(options.backend !== undefined ? { backend: options.backend } : {}),
@@ -180,8 +167,7 @@ export async function createBrowserStylizer(options: BrowserStylizerOptions): Pr
   let session: Session | undefined;
   let spawning: Promise<Session> | undefined;
   let terminated = false;
-  const waiting: Job[] = [];
-  let current: Job | undefined;
+  const queue = createJobQueue({ concurrency: 1, maxQueue: Infinity, closedError: stylizerTerminatedError });
 
   const stop = (dead: Session): void => {
     if (session === dead) session = undefined;
@@ -207,7 +193,7 @@ export async function createBrowserStylizer(options: BrowserStylizerOptions): Pr
       }
       if (terminated) {
         worker.terminate();
-        throw terminatedError();
+        throw stylizerTerminatedError();
       }
       session = fresh;
       return fresh;
@@ -215,68 +201,46 @@ export async function createBrowserStylizer(options: BrowserStylizerOptions): Pr
     return spawning;
   };
 
-  const pump = async (): Promise<void> => {
-    if (current) return;
-    while ((current = waiting.shift())) await current.run();
+  /**
+   * Runs `work` on the live worker, retried once on a fresh one if the worker crashes. When the
+   * job is cancelled (`signal`) it stops waiting at once, and a worker it is running on is stopped:
+   * it is stuck in synchronous WASM; the next job starts a fresh one.
+   */
+  const onWorker = async <T>(work: (remote: Comlink.Remote<StylizerWorkerApi>) => Promise<T>, signal: AbortSignal): Promise<T> => {
+    let inFlight: Session | undefined;
+    let crash: Error | undefined;
+    let unsubscribe = (): void => undefined;
+    const cancelled = new Promise<never>((_, reject) => {
+      unsubscribe = onAbort(signal, (reason) => {
+        if (inFlight) stop(inFlight);
+        reject(reason);
+      });
+    });
+    cancelled.catch(() => undefined);
+    const attempt = async (): Promise<T> => {
+      // A job cancelled while a worker starts lets it finish starting: the next job needs it.
+      const ready = await Promise.race([ensureSession(), cancelled]);
+      inFlight = ready;
+      try {
+        const value = await Promise.race([work(ready.remote).then((result) => ({ result })), ready.crashed, cancelled]);
+        if ('result' in value) return value.result;
+        stop(ready);
+        crash = value.crash;
+        throw crash;
+      } finally {
+        inFlight = undefined;
+      }
+    };
+    try {
+      return await retryOnceOnCrash(attempt, { what: 'a stylize call in the browser worker', isCrash: (error) => error === crash, signal });
+    } finally {
+      unsubscribe();
+    }
   };
 
-  /** Queues `work`; settles with it unless cancelled first (then a running worker is stopped). */
-  const enqueue = <T>(work: (remote: Comlink.Remote<StylizerWorkerApi>) => Promise<T>, signal?: AbortSignal, timeoutMs = 0): Promise<T> => {
-    if (terminated) return Promise.reject(terminatedError());
-    if (signal?.aborted) return Promise.reject(jobAbortedError(signal.reason));
-    return new Promise<T>((resolve, reject) => {
-      let settled = false;
-      let inFlight: Session | undefined;
-      let wake!: () => void;
-      const cancelled = new Promise<undefined>((done) => (wake = () => done(undefined)));
-      const onAbort = (): void => job.cancel(jobAbortedError(signal?.reason));
-      const timer = timeoutMs > 0 ? setTimeout(() => job.cancel(jobTimeoutError(timeoutMs)), timeoutMs) : undefined;
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const settle = (): boolean => {
-        if (settled) return false;
-        settled = true;
-        if (timer !== undefined) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        wake();
-        return true;
-      };
-      const job: Job = {
-        cancel(error) {
-          if (!settle()) return;
-          const index = waiting.indexOf(job);
-          if (index >= 0) waiting.splice(index, 1);
-          // The worker is stuck in synchronous WASM: stop it; the next job starts a fresh one.
-          if (inFlight) stop(inFlight);
-          reject(error);
-        },
-        async run() {
-          try {
-            // A worker that crashes mid-job is replaced and the job retried once, as in the Node pool.
-            for (let attempt = 0; attempt < 2; attempt++) {
-              // A job cancelled while a worker starts lets it finish starting: the next job needs it.
-              const ready = await Promise.race([ensureSession(), cancelled]);
-              if (ready === undefined || settled) return;
-              inFlight = ready;
-              const value = await Promise.race([work(ready.remote).then((result) => ({ result })), ready.crashed, cancelled]);
-              if (value === undefined) return;
-              if ('result' in value) {
-                if (settle()) resolve(value.result);
-                return;
-              }
-              stop(ready);
-              if (attempt === 1 && settle()) reject(workerCrashedError('a stylize call in the browser worker', value.crash));
-            }
-          } catch (error) {
-            if (settle()) reject(error);
-          } finally {
-            inFlight = undefined;
-          }
-        },
-      };
-      waiting.push(job);
-      void pump();
-    });
-  };
+  /** Queues `work` (one job at a time, in call order); `timeoutMs` 0 for none. */
+  const enqueue = <T>(work: (remote: Comlink.Remote<StylizerWorkerApi>) => Promise<T>, signal?: AbortSignal, timeoutMs = 0): Promise<T> =>
+    queue.run((jobSignal) => onWorker(work, jobSignal), { ...(signal ? { signal } : {}), timeoutMs });
 
   await ensureSession();
 
@@ -296,7 +260,7 @@ export async function createBrowserStylizer(options: BrowserStylizerOptions): Pr
     },
     async stylize(image, stylizeOptions = {}) {
       const { signal, timeoutMs, onProgress, ...workerOptions } = stylizeOptions;
-      const limit = timeLimit('options.timeoutMs', timeoutMs, defaultTimeout);
+      const limit = timeoutOption('options.timeoutMs', timeoutMs, defaultTimeout);
       if (onProgress !== undefined && typeof onProgress !== 'function') throw optionTypeError('options.onProgress', 'a function', onProgress);
       // A function cannot cross postMessage: progress comes back over a port of our own, closed here
       // once the call settles, so a cancelled call (its worker terminated) leaves no listener behind.
@@ -319,7 +283,8 @@ export async function createBrowserStylizer(options: BrowserStylizerOptions): Pr
     terminate() {
       if (terminated) return;
       terminated = true;
-      for (const job of [...waiting, ...(current ? [current] : [])]) job.cancel(terminatedError());
+      // Queued and running calls reject now; a running one's worker is stopped by its cancellation.
+      void queue.close({ abortRunning: true });
       if (session) {
         session.remote[Comlink.releaseProxy]();
         stop(session);

@@ -8,18 +8,21 @@
  *
  * For single-image latency; for throughput over many images the pool
  * (pool.node.ts: one image per worker, nothing exchanged) uses cores better.
- * Runs are queued and executed one at a time; a worker that dies is replaced
- * and its run retried once.
+ * Runs are queued and executed one at a time (the shared job queue,
+ * job-queue.ts: signal, timeoutMs, close as in the pools); a worker that dies
+ * is replaced and its run retried once (retry-once-on-crash.ts).
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { abortError } from '../errors.js';
 import { checkRgbImage, cutRgb, padRgbToMultiple, type RgbImage } from '../infer/rgb-image.js';
 import { styleChannels } from '../networks/arch.js';
 import type { StyleArch } from '../types.js';
 import type { BandReply, BandTask } from '../../workers/band.node.js';
 import { abortBandExchange, createBandExchange } from './band-exchange.js';
-import { jobAbortedError, workerCrashedError, workerReportedError } from './pool-errors.js';
+import { createJobQueue, timeoutOption, type JobQueueStats } from './job-queue.js';
+import { onAbort } from './on-abort.js';
+import { bandRunnerClosedError, workerReportedError } from './pool-errors.js';
+import { retryOnceOnCrash } from './retry-once-on-crash.js';
 
 /** Options of {@link createBandRunner}. */
 export interface BandRunnerOptions {
@@ -29,6 +32,15 @@ export interface BandRunnerOptions {
   readonly workers?: number;
   /** Longest wait of a worker for the others at one layer, ms (default 120000). */
   readonly layerTimeoutMs?: number;
+  /** Default limit of each run in ms, counted from `run` (queueing included); 0 (the default) for none. */
+  readonly timeoutMs?: number;
+}
+
+/** Options of {@link BandRunner.run}. */
+export interface BandRunOptions {
+  readonly signal?: AbortSignal;
+  /** Overrides BandRunnerOptions.timeoutMs for this run; 0 for none. */
+  readonly timeoutMs?: number;
 }
 
 /** A group of workers that stylise one image at a time together. */
@@ -38,12 +50,17 @@ export interface BandRunner {
   readonly arch: StyleArch;
   /**
    * Stylises `image` (RGB bytes) with the workers' bands; runs queue. Aborting
-   * `signal` rejects with an AbortError (E_ABORTED) at once; a running run's
-   * workers stop at their next layer exchange and stay usable.
+   * `signal`, or `timeoutMs` passing, rejects with an AbortError (E_ABORTED)
+   * at once; a running run's workers stop at their next layer exchange and
+   * stay usable.
+   * @throws AbortError E_ABORTED on abort, timeout or after close(); PerceptualError E_WORKER_CRASHED;
+   *   RangeError E_OPTIONS for a bad image or timeoutMs
    */
-  run(image: RgbImage, options?: { readonly signal?: AbortSignal }): Promise<RgbImage>;
-  /** Stops the workers once queued runs have finished. */
+  run(image: RgbImage, options?: BandRunOptions): Promise<RgbImage>;
+  /** Rejects queued runs, waits for the running one, stops the workers. */
   close(): Promise<void>;
+  /** Runs queued and running, and how many completed or failed. */
+  readonly stats: JobQueueStats;
 }
 
 /** Rows of the smallest band: 16 input rows are 4 at the network's quarter resolution, enough for every halo. */
@@ -93,7 +110,8 @@ export function bandRows(rows: number, bands: number): Array<[number, number]> {
  */
 export async function createBandRunner(options: BandRunnerOptions): Promise<BandRunner> {
   const count = Math.max(1, Math.min(16, Math.floor(options.workers ?? availableParallelism())));
-  const timeoutMs = options.layerTimeoutMs ?? 120_000;
+  const layerTimeoutMs = options.layerTimeoutMs ?? 120_000;
+  const timeoutMs = timeoutOption('options.timeoutMs', options.timeoutMs, 0);
   const workers = Array.from({ length: count }, (_, index) => startWorker(options.model, index));
   const loaded = await Promise.allSettled(workers.map(reply));
   const bad = loaded.find((r) => r.status === 'rejected' || !r.value.ok);
@@ -104,7 +122,11 @@ export async function createBandRunner(options: BandRunnerOptions): Promise<Band
   }
   const arch = (loaded[0] as PromiseFulfilledResult<Extract<BandReply, { ok: true }>>).value.arch!;
   const [c32, , c128] = styleChannels(arch);
-  let closed = false;
+  // Every run uses every worker: one at a time.
+  const queue = createJobQueue({ concurrency: 1, maxQueue: Infinity, closedError: bandRunnerClosedError });
+  /** The errors of workers that died (as opposed to errors they answered). */
+  const crashes = new WeakSet<Error>();
+  let closing: Promise<void> | undefined;
 
   /** Replaces the workers whose reply failed (they died), waiting for them to load the model. */
   const respawn = async (outcomes: PromiseSettledResult<BandReply>[]): Promise<void> => {
@@ -118,20 +140,24 @@ export async function createBandRunner(options: BandRunnerOptions): Promise<Band
     );
   };
 
-  /** Starts one run: `result` settles with it (at once on abort); `done` once every worker has answered. */
-  const launch = (image: RgbImage, signal?: AbortSignal): { result: Promise<RgbImage>; done: Promise<unknown> } => {
-    if (signal?.aborted) return { result: Promise.reject(jobAbortedError(signal.reason)), done: Promise.resolve() };
+  /**
+   * One banded run; settles once every worker has answered and dead ones are replaced. An abort
+   * of `signal` wakes the workers, which throw at their next exchange and answer.
+   */
+  const bandRun = async (image: RgbImage, signal: AbortSignal): Promise<RgbImage> => {
     const padded = padRgbToMultiple(image, 4);
     // Small images get fewer bands: each needs MIN_BAND_ROWS rows.
     const used = Math.max(1, Math.min(count, Math.floor(padded.height / MIN_BAND_ROWS)));
     const ranges = bandRows(padded.height, used);
     // The most any layer sends: 4 rows (9x9 convs) of the full-resolution 32-channel maps.
-    const exchange = createBandExchange(used, 4 * padded.width * Math.max(c32, 3), c128 + 1, timeoutMs);
+    const exchange = createBandExchange(used, 4 * padded.width * Math.max(c32, 3), c128 + 1, layerTimeoutMs);
     // A worker that dies wakes the others (they would wait for its rows) and is replaced before the next run.
     const replies = workers.slice(0, used).map((worker) =>
       reply(worker).catch((error: unknown) => {
+        const crash = error instanceof Error ? error : new Error(String(error));
+        crashes.add(crash);
         abortBandExchange(exchange);
-        throw workerCrashedError('a band of a banded run', error);
+        throw crash;
       }),
     );
     ranges.forEach(([start, end], b) => {
@@ -139,71 +165,41 @@ export async function createBandRunner(options: BandRunnerOptions): Promise<Band
       const task: BandTask = { band, exchange };
       workers[b]!.postMessage(task, [band.data.buffer as ArrayBuffer]);
     });
-    const assembled = Promise.all(replies).then((answers) => {
-      const failed = answers.find((a) => !a.ok) as Extract<BandReply, { ok: false }> | undefined;
-      if (failed) throw workerReportedError({ name: 'Error', message: failed.message, ...(failed.code ? { code: failed.code } : {}) });
-      const out = new Uint8Array(padded.width * padded.height * 3);
-      answers.forEach((answer, b) => out.set((answer as Extract<BandReply, { ok: true }>).band!.data, ranges[b]![0] * padded.width * 3));
-      const whole = { data: out, width: padded.width, height: padded.height };
-      return whole.width === image.width && whole.height === image.height ? whole : cutRgb(whole, { x: 0, y: 0, width: image.width, height: image.height });
-    });
-    const settled = Promise.allSettled(replies).then((outcomes) => respawn(outcomes));
-    if (!signal) return { result: assembled, done: settled };
-    // Abort: this run rejects at once; the workers throw at their next exchange and answer.
-    let onAbort!: () => void;
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => {
-        abortBandExchange(exchange);
-        reject(jobAbortedError(signal.reason));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-    const result = Promise.race([assembled, aborted]);
-    const done = settled.then(() => signal.removeEventListener('abort', onAbort));
-    assembled.catch(() => undefined);
-    aborted.catch(() => undefined);
-    return { result, done };
+    const unsubscribe = onAbort(signal, () => abortBandExchange(exchange));
+    const outcomes = await Promise.allSettled(replies).finally(unsubscribe);
+    await respawn(outcomes);
+    const crashed = outcomes.find((o) => o.status === 'rejected');
+    if (crashed) throw crashed.reason;
+    const answers = outcomes.map((o) => (o as PromiseFulfilledResult<BandReply>).value);
+    const failed = answers.find((a) => !a.ok) as Extract<BandReply, { ok: false }> | undefined;
+    if (failed) throw workerReportedError({ name: 'Error', message: failed.message, ...(failed.code ? { code: failed.code } : {}) });
+    const out = new Uint8Array(padded.width * padded.height * 3);
+    answers.forEach((answer, b) => out.set((answer as Extract<BandReply, { ok: true }>).band!.data, ranges[b]![0] * padded.width * 3));
+    const whole = { data: out, width: padded.width, height: padded.height };
+    return whole.width === image.width && whole.height === image.height ? whole : cutRgb(whole, { x: 0, y: 0, width: image.width, height: image.height });
   };
-  let free: Promise<unknown> = Promise.resolve(); // resolves when the workers are free for the next run
 
   return {
     workers: count,
     arch,
-    run(image, options = {}) {
-      if (closed) {
-        const error = abortError(new Error('band runner closed'));
-        error.message = 'The band runner is closed; create a new one with createBandRunner().';
-        return Promise.reject(error);
-      }
+    run(image, runOptions = {}) {
       try {
         checkRgbImage(image);
+        const limit = timeoutOption('options.timeoutMs', runOptions.timeoutMs, timeoutMs);
+        // As in the pool, a run whose worker died is retried once, on the replaced workers.
+        const work = (signal: AbortSignal): Promise<RgbImage> =>
+          retryOnceOnCrash(() => bandRun(image, signal), { what: 'a band of a banded run', isCrash: (error) => crashes.has(error as Error), signal });
+        return queue.run(work, { ...(runOptions.signal ? { signal: runOptions.signal } : {}), timeoutMs: limit });
       } catch (error) {
         return Promise.reject(error);
       }
-      const { signal } = options;
-      if (signal?.aborted) return Promise.reject(jobAbortedError(signal.reason));
-      // As in the pool, a run whose worker died is retried once, on the replaced workers.
-      const attempt = (retry: boolean): Promise<RgbImage> => {
-        const started = free.then(() => launch(image, signal));
-        free = started.then(({ done }) => done);
-        return started
-          .then(({ result }) => result)
-          .catch((error: unknown) => {
-            if (retry && (error as { code?: string }).code === 'E_WORKER_CRASHED' && !signal?.aborted) return attempt(false);
-            throw error;
-          });
-      };
-      const outcome = attempt(true);
-      if (!signal) return outcome;
-      // Aborted while queued: reject now (launch then skips the run).
-      const queued = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(jobAbortedError(signal.reason)), { once: true }));
-      queued.catch(() => undefined);
-      return Promise.race([outcome, queued]);
     },
-    async close() {
-      closed = true;
-      await free;
-      await Promise.all(workers.map((w) => w.terminate()));
+    close() {
+      closing ??= queue.close().then(() => Promise.all(workers.map((w) => w.terminate()))).then(() => undefined);
+      return closing;
+    },
+    get stats() {
+      return queue.stats;
     },
   };
 }

@@ -5,10 +5,10 @@
 import { abortError, errorCode, perceptualError, type ErrorCode, type PerceptualError } from '../errors.js';
 
 /** run() on a full queue. */
-export function queueFullError(maxQueue: number, workers: number): PerceptualError {
+export function queueFullError(maxQueue: number, running: number): PerceptualError {
   return perceptualError(
     'E_QUEUE_FULL',
-    `The inference queue is full (${maxQueue} jobs waiting, ${workers} running). Retry later, or allow a longer queue (perceptual serve --max-queue, the pool option maxQueue) or more workers (--workers).`,
+    `The inference queue is full (${maxQueue} jobs waiting, ${running} running). Retry later, or allow a longer queue (perceptual serve --max-queue, the pool option maxQueue) or more workers (--workers).`,
   );
 }
 
@@ -26,10 +26,24 @@ export function jobTimeoutError(timeoutMs: number): Error & { code: ErrorCode } 
   return error;
 }
 
-/** run() after close(). */
-export function poolClosedError(): Error & { code: ErrorCode } {
-  const error = abortError(new Error('pool closed'));
-  error.message = 'The inference pool is closed; create a new pool with createPool().';
+/** run() after close(); `create` names the factory of the pool (createPool, createInProcessPool). */
+export function poolClosedError(create = 'createPool'): Error & { code: ErrorCode } {
+  return closedError('pool closed', `The inference pool is closed; create a new pool with ${create}().`);
+}
+
+/** run() after the band runner's close(). */
+export function bandRunnerClosedError(): Error & { code: ErrorCode } {
+  return closedError('band runner closed', 'The band runner is closed; create a new one with createBandRunner().');
+}
+
+/** A call after, or cut short by, the browser stylizer's terminate(). */
+export function stylizerTerminatedError(): Error & { code: ErrorCode } {
+  return closedError('stylizer terminated', 'The browser stylizer was terminated; create a new one with createBrowserStylizer().');
+}
+
+function closedError(reason: string, message: string): Error & { code: ErrorCode } {
+  const error = abortError(new Error(reason));
+  error.message = message;
   return error;
 }
 

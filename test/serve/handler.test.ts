@@ -226,16 +226,16 @@ test('in-process pool: maxQueue, abort of a queued job, close', async () => {
   const controller = new AbortController();
   const second = pool.run(image, { signal: controller.signal });
   const third = pool.run(image);
-  await rejects(third, /queue is full \(1 job running, 1 waiting, maxQueue 1\)/);
+  await rejects(third, /queue is full \(1 jobs waiting, 1 running\)/);
   assert.equal([pool.stats.running, pool.stats.queued], [1, 1]);
   controller.abort(new Error('client left'));
   await rejects(second, (e: Error) => e.name === 'AbortError' && (e.cause as Error).message === 'client left');
   assert.is(pool.stats.queued, 0);
   assert.is((await first).width, 16);
   assert.equal([pool.stats.completed, pool.stats.running], [1, 0]);
-  await rejects(pool.run(image, { timeoutMs: -1 }), /options\.timeoutMs must be a number of milliseconds > 0/);
+  await rejects(pool.run(image, { timeoutMs: -1 }), /options\.timeoutMs must be an integer >= 0 \(milliseconds; 0 for no limit\) \(received -1\)/);
   await pool.close();
-  await rejects(pool.run(image), /aborted/);
+  await rejects(pool.run(image), /^The inference pool is closed; create a new pool with createInProcessPool\(\)\.$/);
 });
 
 test.run();

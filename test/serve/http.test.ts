@@ -211,7 +211,7 @@ test('graceful shutdown lets an in-flight request finish, then refuses connectio
   assert.ok(service.draining);
   let poolError: unknown;
   await slowPool.run(testImage(8, 8)).catch((error: unknown) => (poolError = error));
-  assert.match((poolError as Error).message, /aborted/);
+  assert.match((poolError as Error).message, /pool is closed/);
 });
 
 test.run();
