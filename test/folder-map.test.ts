@@ -1,6 +1,7 @@
 /**
  * The folder map (README, "Layout") as a test: which src folders may import
- * which, that only src/runtime imports a tfjs backend, and that the
+ * which, that src never imports a worker entry (workers/), that only
+ * src/runtime imports a tfjs backend, and that the
  * platform-neutral entry points (the browser client, the Fetch handler, the
  * job queue, the browser worker) reach no Node built-in and no `*.node.ts` module through
  * any chain of imports, dynamic ones included (bundlers follow those too).
@@ -69,6 +70,16 @@ test('every src folder imports only the folders the map allows', () => {
     }
   }
   assert.equal(violations, []);
+});
+
+test('src never imports workers/ (the entries import src; their messages live in src)', () => {
+  const offenders = sources('src').flatMap((file) =>
+    [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)\s[^;]*?\sfrom\s+'([^']+)'/gms)]
+      .map((m) => m[1]!)
+      .filter((specifier) => specifier.startsWith('.') && relative('.', resolveRelative(file, specifier)).startsWith('workers/'))
+      .map((specifier) => `${file} imports ${specifier}`),
+  );
+  assert.equal(offenders, []);
 });
 
 test('only src/runtime imports a tfjs backend package', () => {

@@ -6,34 +6,17 @@
  *
  * Failures of the work itself come back as `{ ok: false, error }` values, so
  * the pool can tell them from a crashed or terminated worker (a rejection).
+ * The messages are src/serve/worker-protocol.ts's.
  */
 import { threadId } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { inferRegion, type RegionRequest, type RegionResult } from '../src/infer/infer-region.js';
+import { inferRegion, type RegionResult } from '../src/infer/infer-region.js';
 import { selectBackend } from '../src/runtime/index.js';
-import type { TransformArch, TransformModel } from '../src/types.js';
+import type { WorkerReply, WorkerTask } from '../src/serve/worker-protocol.js';
+import { crashHook } from '../src/test-crash-hook.js';
+import type { TransformModel } from '../src/types.js';
 import { loadTransformModel } from '../src/weights/load-transform-model.js';
-import { crashHook } from './test-crash-hook.js';
-
-/** A task the pool sends. */
-export type WorkerTask =
-  | { readonly kind: 'describe'; readonly model: string; readonly hash: string }
-  | { readonly kind: 'run'; readonly model: string; readonly hash: string; readonly request: RegionRequest };
-
-/** What a task returns. */
-export type WorkerReply =
-  | {
-      readonly ok: true;
-      readonly arch: TransformArch;
-      readonly backend: string;
-      readonly result?: RegionResult;
-      /** This worker's thread id (the pool retires a worker by it) and its wasm heap size in bytes (0 on other backends). */
-      readonly memory?: { readonly threadId: number; readonly wasmBytes: number };
-    }
-  | { readonly ok: false; readonly error: { readonly name: string; readonly code?: string; readonly message: string } };
-
-export { TEST_CRASH_ENV_VAR } from './test-crash-hook.js';
 
 /** The wasm backend's heap size: it only grows, to the peak working set of the largest region run so far. */
 function wasmBytes(): number {

@@ -8,7 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { selectBackend } from '../src/runtime/index.js';
 import { sendableError, startTrainWorker, type TrainWorker, type TrainWorkerData, type TrainWorkerReply, type TrainWorkerTask } from '../src/train/data-parallel-worker.js';
-import { crashHook } from './test-crash-hook.js';
+import { crashHook } from '../src/test-crash-hook.js';
 
 const port = parentPort!;
 

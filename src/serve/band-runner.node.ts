@@ -17,12 +17,12 @@ import { Worker } from 'node:worker_threads';
 import { checkRgbImage, cutRgb, padRgbToMultiple, type RgbImage } from '../infer/rgb-image.js';
 import { styleChannels } from '../networks/arch.js';
 import type { StyleArch } from '../types.js';
-import type { BandReply, BandTask } from '../../workers/band.node.js';
 import { abortBandExchange, createBandExchange } from './band-exchange.js';
 import { createJobQueue, timeoutOption, type JobQueueStats } from './job-queue.js';
 import { onAbort } from './on-abort.js';
 import { bandRunnerClosedError, workerReportedError } from './pool-errors.js';
 import { retryOnceOnCrash } from './retry-once-on-crash.js';
+import type { BandReply, BandTask } from './worker-protocol.js';
 
 /** Options of {@link createBandRunner}. */
 export interface BandRunnerOptions {

@@ -22,11 +22,11 @@ import { inferImageWith, resolveInferOptions, type ResolvedInferOptions } from '
 import type { RegionRequest, RegionResult } from '../infer/infer-region.js';
 import { checkRgbImage, type RgbImage } from '../infer/rgb-image.js';
 import type { TransformArch } from '../types.js';
-import type { WorkerReply, WorkerTask } from '../../workers/infer.node.js';
 import { countOption, createJobQueue, timeoutOption } from './job-queue.js';
 import { workerReportedError } from './pool-errors.js';
 import type { InferencePool, PoolOptions, PoolStats, RunOptions } from './pool-types.js';
 import { retryOnceOnCrash } from './retry-once-on-crash.js';
+import type { WorkerReply, WorkerTask } from './worker-protocol.js';
 
 export type { InferencePool, PoolOptions, PoolStats, RgbImage, RunOptions } from './pool-types.js';
 

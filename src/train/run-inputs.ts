@@ -3,13 +3,13 @@
  * weights from a file or seeded random weights, or a tfjs layers model such
  * as the darknet classifiers) and the style image.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { loadSharp } from '../data/sharp.js';
 import { perceptualError } from '../errors.js';
 import { checkImageHeader } from '../data/image-header.js';
 import { type ImageLimits, resolvedMaxPixels } from '../data/image-limits.js';
 import type { PlainBatch } from '../data/sr-degradation.js';
 import { type PerceptualLossOptions, resolvePerceptualLossOptions } from '../losses/perceptual-options.js';
+import type { LayersPreprocess } from '../networks/load-loss-network.js';
 import type { LossNetwork } from '../types.js';
 import { withReflectedBorder } from '../networks/reflected-border.js';
 import type { ResolvedTrainOptions } from './train-options.js';
@@ -25,26 +25,25 @@ export interface NamedLossNetworkSpec {
   /** Taps to expose (VGG: built up to the deepest; layers model: default every supported layer). */
   taps?: readonly string[];
   /** Input scaling of a layers loss network (default identity: [0, 1] unchanged, SPEC section 2). */
-  preprocess?: 'identity' | '255' | 'minus-one-one';
+  preprocess?: LayersPreprocess;
 }
 
 /**
  * Loads the loss network `spec` names: `vgg16`/`vgg19` (weights from a file,
  * `random` for seeded random weights, absent for the fetched cache) or a
- * tfjs layers model folder.
- * @throws as loadLossNetwork / loadLayersLossNetwork
+ * tfjs layers model folder. Translates the flags' vocabulary to
+ * loadLossNetwork's (`--weights random` + the run's seed, a folder as the network).
+ * @throws as loadLossNetwork
  */
 export async function loadNamedLossNetwork(spec: NamedLossNetworkSpec): Promise<LossNetwork> {
   // Imported on use: tests and benchmarks that inject a network never load the VGG / layers code.
+  const { loadLossNetwork } = await import('../networks/load-loss-network.js');
   if (spec.network === 'vgg16' || spec.network === 'vgg19') {
-    const { loadLossNetwork } = await import('../networks/load-loss-network.js');
     // `random` gives seeded random weights (benchmarks); absent: the fetched cache.
     const random = spec.weights === 'random';
     return loadLossNetwork({ network: spec.network, weights: random ? undefined : spec.weights, seed: random ? spec.seed : undefined, taps: spec.taps });
   }
-  const { loadLayersLossNetwork } = await import('../networks/layers-loss-network.js');
-  const preprocess = LAYERS_PREPROCESS[spec.preprocess ?? 'identity'];
-  return loadLayersLossNetwork(spec.network, { ...(spec.taps ? { taps: spec.taps } : {}), ...(preprocess ? { preprocess } : {}) });
+  return loadLossNetwork({ network: 'layers', weights: spec.network, taps: spec.taps, preprocess: spec.preprocess });
 }
 
 /** True when `loss` weights a feature or style term, the only terms that run a loss network. */
@@ -82,13 +81,6 @@ export async function loadRunLossNetwork(options: ResolvedTrainOptions): Promise
 
 /** Reflected margin (px) of `lossBorder: 'reflect'`: a multiple of every stride down to 1/16 resolution. */
 export const REFLECTED_BORDER_MARGIN = 16;
-
-/** Input scalings for layers loss networks; identity ([0, 1] unchanged) is the SPEC section 2 default. */
-const LAYERS_PREPROCESS: Readonly<Record<NonNullable<NamedLossNetworkSpec['preprocess']>, ((x: tf.Tensor4D) => tf.Tensor4D) | null>> = Object.freeze({
-  identity: null,
-  '255': (x: tf.Tensor4D) => tf.mul(x, 255) as tf.Tensor4D,
-  'minus-one-one': (x: tf.Tensor4D) => tf.sub(tf.mul(x, 2), 1) as tf.Tensor4D,
-});
 
 /**
  * Decodes the style image, resized (aspect kept) so its long side is `size`;

@@ -5,7 +5,7 @@
  * install (the native tfjs backends are optional peers).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
@@ -34,6 +34,11 @@ test('every exports target is in the tarball', () => {
 test('no tests, sources, benchmarks, training runs or source maps', () => {
   const unwanted = [...files].filter((p) => /^(test|src|bench|runs|scripts|wasm|scratch|\.ci)\//.test(p) || p.endsWith('.map') || p.endsWith('.ts') && !p.endsWith('.d.ts'));
   assert.equal(unwanted, []);
+});
+
+test('dist/workers holds only the compiled worker entries (helpers such as the test crash hook live in src)', () => {
+  const strays = [...files].filter((p) => p.startsWith('dist/workers/')).filter((p) => !existsSync(p.replace(/^dist\//, '').replace(/\.(js|d\.ts)$/, '.ts')));
+  assert.equal(strays, []);
 });
 
 test('the native tfjs backends are optional peers, never installed by npm install perceptual', () => {

@@ -20,7 +20,7 @@ import { bandRows, createBandRunner } from '../../src/serve/band-runner.node.js'
 import type { StyleArch, TransformModel } from '../../src/types.js';
 import { saveModel } from '../../src/weights/model-file.node.js';
 import { useBackend } from '../helpers/backends.js';
-import { TEST_CRASH_ENV_VAR } from '../../workers/test-crash-hook.js';
+import { TEST_CRASH_ENV_VAR } from '../../src/test-crash-hook.js';
 import { testImage, tinyModelFiles } from './fixtures.js';
 
 async function styleModel(dir: string, name: string, arch: StyleArch): Promise<{ path: string; model: TransformModel }> {

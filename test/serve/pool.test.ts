@@ -9,7 +9,7 @@ import { initParams } from '../../src/networks/init.js';
 import { createPool, type InferencePool } from '../../src/serve/pool.node.js';
 import type { TransformArch, TransformModel } from '../../src/types.js';
 import { saveModel } from '../../src/weights/model-file.node.js';
-import { TEST_CRASH_ENV_VAR } from '../../workers/infer.node.js';
+import { TEST_CRASH_ENV_VAR } from '../../src/test-crash-hook.js';
 import { useBackend } from '../helpers/backends.js';
 
 function pattern(width: number, height: number): { data: Uint8Array; width: number; height: number } {

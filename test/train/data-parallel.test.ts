@@ -20,7 +20,7 @@ import { resolveTrainOptions, type TrainOptions } from '../../src/train/train-op
 import { computeGradients, trainStep } from '../../src/train/train-step.js';
 import type { StyleArch } from '../../src/types.js';
 import { parseModel } from '../../src/weights/model-file.js';
-import { TEST_CRASH_ENV_VAR } from '../../workers/test-crash-hook.js';
+import { TEST_CRASH_ENV_VAR } from '../../src/test-crash-hook.js';
 import { useBackend } from '../helpers/backends.js';
 import { tinyLossNetwork } from './fixtures/tiny-loss-network.js';
 import { writeSyntheticImages } from './fixtures/synthetic-images.js';

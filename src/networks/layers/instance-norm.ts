@@ -9,7 +9,8 @@
  * over the region a tile owns (see NormStatsContext).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { INSTANCE_NORM_KERNEL, instanceNormKernelUsable } from '../../runtime/kernels/instance-norm.js';
+import { INSTANCE_NORM_KERNEL, type InstanceNormAttrs } from '../../runtime/kernel-names.js';
+import { instanceNormKernelUsable } from '../../runtime/kernels/instance-norm.js';
 import type { RowBand } from './row-band.js';
 
 /** Per-channel mean and biased variance of one instance-norm layer, batch of one: `C` values each. */
@@ -110,7 +111,8 @@ export function instanceNorm(
 function inferenceNorm(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number, relu: boolean, statistics?: { mean: tf.Tensor1D; variance: tf.Tensor1D }): tf.Tensor4D {
   if (instanceNormKernelUsable(x.shape[3])) {
     const inputs: tf.NamedTensorMap = { x, gamma, beta, ...(statistics ?? {}) };
-    return tf.engine().runKernel(INSTANCE_NORM_KERNEL, inputs, { epsilon, relu } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+    const attrs: InstanceNormAttrs = { epsilon, relu };
+    return tf.engine().runKernel(INSTANCE_NORM_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
   }
   return tf.tidy(() => {
     const y = statistics

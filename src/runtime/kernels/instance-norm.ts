@@ -11,17 +11,9 @@
  * without it.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { INSTANCE_NORM_KERNEL, type InstanceNormAttrs, type InstanceNormInputs } from '../kernel-names.js';
 import { simdKernelsFor } from './simd-kernels.js';
 import { heapOffset, type WasmBackendHeap } from './wasm-heap.js';
-
-/** The kernel's name in tfjs's registry. */
-export const INSTANCE_NORM_KERNEL = 'PerceptualInstanceNorm';
-
-/** Attributes of {@link INSTANCE_NORM_KERNEL}. */
-export interface InstanceNormAttrs {
-  readonly epsilon: number;
-  readonly relu: boolean;
-}
 
 /**
  * Inputs: `x` float32 NHWC [B, H, W, C], `gamma`, `beta` [C], and optionally
@@ -31,7 +23,7 @@ export interface InstanceNormAttrs {
  */
 export function makeInstanceNormConfig(): tf.KernelConfig {
   const kernelFunc: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-    const { x, gamma, beta, mean, variance } = inputs as Record<string, tf.TensorInfo | undefined>;
+    const { x, gamma, beta, mean, variance } = inputs as Partial<Record<InstanceNormInputs, tf.TensorInfo>>;
     const { epsilon, relu } = attrs as unknown as InstanceNormAttrs;
     const kernels = simdKernelsFor(backend);
     if (kernels === undefined) throw new Error(`${INSTANCE_NORM_KERNEL}: perceptual's SIMD kernels are unavailable on this engine`);

@@ -14,11 +14,12 @@
  * kernels and before `tf.setBackend` runs the kernels' setup functions.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { INSTANCE_NORM_KERNEL } from '../kernel-names.js';
 import { makeConv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { makeConv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { makeBatchMatMulConfig } from './batch-mat-mul.js';
 import { makeConv2DConfig } from './conv2d-simd.js';
-import { INSTANCE_NORM_KERNEL, makeInstanceNormConfig } from './instance-norm.js';
+import { makeInstanceNormConfig } from './instance-norm.js';
 import { makeReduceLeadingAxesConfig } from './reduce-leading-axes.js';
 
 /**

@@ -1,8 +1,10 @@
 /**
- * @file A test hook shared by the worker entries (read from the environment,
- * as tests cannot reach into a thread): when the file named by
- * PERCEPTUAL_TEST_WORKER_CRASH exists as a task starts, the worker exits
- * mid-job; content `once` deletes the file first, so only one worker crashes.
+ * @file A test hook that the Node worker entries (workers/infer.node.ts,
+ * band.node.ts, train.node.ts) call as a task starts, read from the
+ * environment as tests cannot reach into a thread: when the file named by
+ * PERCEPTUAL_TEST_WORKER_CRASH exists, the worker exits mid-job; content
+ * `once` deletes the file first, so only one worker crashes. Kept in src, not
+ * workers/, so that workers/ holds only entry scripts.
  */
 import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 
