@@ -139,7 +139,7 @@ async function keepModel(source: unknown, name: string | undefined): Promise<Mod
  * Starts a stylizer worker and selects its backend.
  * @example
  *   const stylizer = await createBrowserStylizer({ workerUrl: './worker.js', wasmPath: './wasm/' });
- *   await stylizer.loadModel('./models/starter-style.safetensors');
+ *   await stylizer.loadModel('./models/wave.safetensors');
  *   const controller = new AbortController();
  *   const { image } = await stylizer.stylize(await createImageBitmap(file), { signal: controller.signal, timeoutMs: 10_000 });
  *   canvas.getContext('2d').putImageData(image, 0, 0);

@@ -137,7 +137,7 @@ export interface ResolvedTrainOptions {
  *   output: at 25 dB from the teacher (pixel loss 3e-3) the pixel term is
  *   about 0.3, the size of the feature term between two near-identical images.
  * These are starting points; another loss network needs its own weights,
- * measured from the initial magnitudes of each term as models/starter-*.md
+ * measured from the initial magnitudes of each term (see the removed models/starter-*.md in git history)
  * describe for darknettiny.
  */
 export const TASK_DEFAULTS: Readonly<Record<TrainTask, { imageSize: number; loss: PerceptualLossOptions }>> = Object.freeze({

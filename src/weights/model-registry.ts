@@ -127,7 +127,7 @@ export async function defaultModel(task: ModelTask, options: ModelRegistryOption
  *   a bundled name (the message lists the names), E_IO when a bundled file is
  *   missing; as bundledModels
  * @example
- * const path = await resolveModel('starter-wave'); // .../models/starter-style.safetensors
+ * const path = await resolveModel('wave'); // .../models/wave.safetensors
  * const fallback = await resolveModel(undefined, { task: 'sr' });
  */
 export async function resolveModel(nameOrPath: string | undefined, options: ModelRegistryOptions & { readonly task?: ModelTask } = {}): Promise<string> {

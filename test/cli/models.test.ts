@@ -103,15 +103,15 @@ test('an existing path wins over a bundled name', async () => {
   const arch = resolveStyleArch({ width: 0.25, residualBlocks: 1 });
   const params = initParams(arch, 3);
   await mkdir(tmp.path('cwd'));
-  await saveModel(tmp.path('cwd/starter-wave'), { arch, params, provenance: { source: 'test' } });
+  await saveModel(tmp.path('cwd/wave'), { arch, params, provenance: { source: 'test' } });
   tf.dispose(Object.values(params));
   const before = process.cwd();
   process.chdir(tmp.path('cwd'));
   try {
-    assert.is(await resolveModel('starter-wave'), 'starter-wave');
-    const run = await cli(['stylize', tmp.path('in.png'), '-o', tmp.path('local.png'), '--model', 'starter-wave', '--backend', 'cpu']);
+    assert.is(await resolveModel('wave'), 'wave');
+    const run = await cli(['stylize', tmp.path('in.png'), '-o', tmp.path('local.png'), '--model', 'wave', '--backend', 'cpu']);
     assert.is(run.code, 0, run.stderr);
-    assert.match(run.stderr, /^model: starter-wave \(style, test\)$/m);
+    assert.match(run.stderr, /^model: wave \(style, test\)$/m);
   } finally {
     process.chdir(before);
   }
@@ -144,7 +144,7 @@ test('stylize and upscale without --model run the registry defaults', async () =
   const srPath = bundledPath(registry.defaults.sr!);
   assert.ok(sr.stderr.includes(`model: ${srPath} (sr`), sr.stderr);
   const upscaled = await levelsFromModel(tmp.path('default-sr.png'), srPath, tmp.path('in.png'));
-  assert.equal(upscaled.shape, [1, 36, 48, 3]); // the starter SR model is x4
+  assert.equal(upscaled.shape, [1, 36, 48, 3]); // the default SR model is x4
   assert.ok(upscaled.diff <= 1, `upscale default: ${upscaled.diff} levels from the default model's output`);
 });
 
@@ -202,18 +202,18 @@ test('a broken registry is named with its problem', async () => {
 });
 
 test('serve: --model NAME alone serves that bundled model under its name', async () => {
-  assert.equal(parseModelSpecs(['starter-wave', 'x4=starter-sr-x4']), [
-    { name: 'starter-wave', file: 'starter-wave' },
-    { name: 'x4', file: 'starter-sr-x4' },
+  assert.equal(parseModelSpecs(['wave', 'x4=sr-x4']), [
+    { name: 'wave', file: 'wave' },
+    { name: 'x4', file: 'sr-x4' },
   ]);
   assert.throws(() => parseModelSpecs(['models/x.safetensors']), /--model must be NAME=FILE .* or the NAME of a bundled model/);
   const context = memoryContext();
   let models: unknown;
   const command = serveCommand(context, { waitForStop: async (url) => void (models = await (await fetch(`${url}/v1/models`)).json()) });
   command.exitOverride();
-  await command.parseAsync(['--model', 'starter-wave', '--model', 'x4=starter-sr-x4', '--port', '0', '--in-process', '--backend', 'cpu'], { from: 'user' });
+  await command.parseAsync(['--model', 'wave', '--model', 'x4=sr-x4', '--port', '0', '--in-process', '--backend', 'cpu'], { from: 'user' });
   assert.is(context.exitCode, 0, context.err());
-  assert.equal((models as { name: string; task: string; scale: number }[]).map((m) => [m.name, m.task, m.scale]), [['starter-wave', 'style', 1], ['x4', 'sr', 4]]);
+  assert.equal((models as { name: string; task: string; scale: number }[]).map((m) => [m.name, m.task, m.scale]), [['wave', 'style', 1], ['x4', 'sr', 4]]);
 });
 
 test.run();
