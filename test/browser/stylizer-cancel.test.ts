@@ -12,21 +12,11 @@ import * as assert from 'uvu/assert';
 import { createBrowserStylizer, type BrowserStylizer, type StylizerWorkerEndpoint } from '../../src/browser/stylizer-client.js';
 import type { ModelInfo, StylizeOptions, StylizerWorkerApi, WorkerInitOptions } from '../../src/browser/protocol.js';
 import type { Runtime } from '../../src/runtime/select-backend.js';
+import '../helpers/image-data.js';
 
 const HANG = 200;
 const RUNTIME = { backend: 'cpu', details: {} } as unknown as Runtime;
 
-// Node has no ImageData; the client only constructs one from (data, width, height).
-const globals = globalThis as { ImageData?: unknown };
-if (globals.ImageData === undefined) {
-  globals.ImageData = class {
-    constructor(
-      readonly data: Uint8ClampedArray,
-      readonly width: number,
-      readonly height: number,
-    ) {}
-  };
-}
 
 type Call = ['init', WorkerInitOptions | undefined] | ['loadModel', string | number[], string | undefined] | ['stylize', number, StylizeOptions | undefined];
 

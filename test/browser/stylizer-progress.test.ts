@@ -12,20 +12,11 @@ import * as assert from 'uvu/assert';
 import { createBrowserStylizer, type StylizerWorkerEndpoint } from '../../src/browser/stylizer-client.js';
 import type { ModelInfo, StylizeProgress, StylizerWorkerApi } from '../../src/browser/protocol.js';
 import type { Runtime } from '../../src/runtime/select-backend.js';
+import '../helpers/image-data.js';
 
 const RUNTIME = { backend: 'cpu', details: {} } as unknown as Runtime;
 const HANG = 9;
 
-const globals = globalThis as { ImageData?: unknown };
-if (globals.ImageData === undefined) {
-  globals.ImageData = class {
-    constructor(
-      readonly data: Uint8ClampedArray,
-      readonly width: number,
-      readonly height: number,
-    ) {}
-  };
-}
 
 /** A worker that reports `tiles` tiles of progress to the port it is given, or hangs for the HANG image. */
 function fakeWorker(tiles: number, received: Array<unknown>): () => StylizerWorkerEndpoint {
