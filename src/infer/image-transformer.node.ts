@@ -20,6 +20,7 @@ import type { CodecFormat } from '../serve/image-codec.js';
 import type { InferencePool } from '../serve/pool-types.js';
 import { blend } from './blend.js';
 import { preserveColor } from './preserve-color.js';
+import type { TransformModel } from '../types.js';
 import type { RgbImage } from './rgb-image.js';
 import type { ProgressCallback } from './run-tiled.js';
 
@@ -37,7 +38,7 @@ export type ImageInput = string | URL | Uint8Array | ArrayBuffer | Blob | PixelI
 export type ImageOutput<I> = I extends tf.Tensor4D ? tf.Tensor4D : I extends tf.Tensor3D ? tf.Tensor3D : I extends PixelImage ? PixelImage : Uint8Array;
 
 export interface ImageTransformerOptions {
-  /** A bundled model's name (`perceptual models`), a path, a `file:` or `http(s):` URL of a model file, model-file bytes, or an ml5 checkpoint folder. Default: the bundled default of the task. */
+  /** A bundled model's name (`perceptual models`), a path, a `file:` or `http(s):` URL of a model file, model-file bytes, or an ml5 checkpoint folder (a path, or a URL ending in `/` or `/manifest.json`). Default: the bundled default of the task. */
   readonly model?: string | URL | Uint8Array;
   /** 0 (default): run in this thread on `backend`; n: a pool of n WASM worker threads (needs a model on disk). */
   readonly workers?: number;
@@ -140,7 +141,10 @@ async function openCore(task: 'style' | 'sr', options: ImageTransformerOptions):
     const { createInProcessPool } = await import('../serve/in-process-pool.js');
     pool = await createInProcessPool({ model, ...tiling, ...queue });
   } else {
-    if (typeof model !== 'string') throw optionTypeError('options.model', 'a model on disk (path, file: URL or bundled name) when workers > 0: each worker loads it', options.model);
+    if (typeof model !== 'string') {
+      if (!(model instanceof Uint8Array)) tf.dispose(Object.values(model.params));
+      throw optionTypeError('options.model', 'a model on disk (path, file: URL or bundled name) when workers > 0: each worker loads it', options.model);
+    }
     const { createPool } = await import('../serve/pool.node.js');
     pool = await createPool({ model, workers, timeoutMs: 0, ...tiling, ...queue });
   }
@@ -167,14 +171,16 @@ async function openCore(task: 'style' | 'sr', options: ImageTransformerOptions):
   };
 }
 
-/** A model path (Node loads it; workers need one) or model-file bytes. */
-async function locateModel(task: 'style' | 'sr', model: ImageTransformerOptions['model']): Promise<string | Uint8Array> {
+/** A model path (Node loads it; workers need one), model-file bytes, or an ml5 checkpoint fetched from its folder URL. */
+async function locateModel(task: 'style' | 'sr', model: ImageTransformerOptions['model']): Promise<string | Uint8Array | TransformModel> {
   const { resolveModel } = await import('../weights/model-registry.js');
   if (model === undefined) return resolveModel(undefined, { task });
   if (model instanceof Uint8Array) return model;
   const url = model instanceof URL ? model : /^(https?|file):\/\//i.test(model) ? new URL(model) : null;
   if (url === null) return resolveModel(model as string);
   if (url.protocol === 'file:') return fileURLToPath(url);
+  const { fetchMl5Checkpoint, isMl5CheckpointUrl } = await import('../weights/fetch-ml5-checkpoint.js');
+  if (isMl5CheckpointUrl(url)) return fetchMl5Checkpoint(url);
   return fetchBytes(url, 'model');
 }
 

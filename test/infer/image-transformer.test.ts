@@ -5,13 +5,14 @@
  * progress is reported, and nothing leaks.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createStylizer, createUpscaler } from '../../src/infer/image-transformer.node.js';
 import { useBackend } from '../helpers/backends.js';
+import { serveFiles, syntheticMl5Checkpoint, underPrefix } from '../helpers/ml5-checkpoint-server.js';
 import { decode, encode, maxDiff, type ModelFiles, referenceOutput, rejects, testImage, tinyModelFiles } from '../serve/fixtures.js';
 
 let files: ModelFiles;
@@ -129,6 +130,26 @@ test('upscale: scale, progress over tiles, bytes from a bundled model name; a st
   }
   const byName = await createUpscaler({ model: 'sr-x4', backend: 'cpu' });
   await byName.close();
+});
+
+test('an ml5 checkpoint by folder URL gives the same pixels as the same checkpoint read from disk', async () => {
+  const { files: ckpt } = syntheticMl5Checkpoint(3);
+  const folder = join(files.style, '..', 'ml5');
+  await mkdir(folder);
+  for (const [name, body] of ckpt) await writeFile(join(folder, name), body);
+  const server = await serveFiles(underPrefix(ckpt, '/ckpt/'));
+  const fromUrl = await createStylizer({ model: `${server.base}/ckpt/`, backend: 'cpu' });
+  const fromDisk = await createStylizer({ model: folder, backend: 'cpu' });
+  try {
+    const image = testImage(20, 16);
+    const a = await fromUrl.stylize(image);
+    const b = await fromDisk.stylize(image);
+    assert.equal(a.data, b.data);
+    assert.ok(server.requests.includes('/ckpt/manifest.json'));
+    await rejects(createStylizer({ model: `${server.base}/ckpt/`, workers: 1 }), /options\.model must be a model on disk/);
+  } finally {
+    await Promise.all([fromUrl.close(), fromDisk.close(), server.close()]);
+  }
 });
 
 test.run();
