@@ -8,7 +8,7 @@
 import { throwIfAborted } from '../errors.js';
 import { inferImage } from '../infer/infer-image.js';
 import { downscaleRgb, type RgbImage } from '../infer/rgb-image.js';
-import { psnr } from '../metrics/index.js';
+import { psnr, quantizeImage } from '../metrics/index.js';
 import type { TransformModel } from '../types.js';
 import { listImages, readFloatImage } from './image-folder.js';
 
@@ -52,7 +52,7 @@ export async function evaluateDistill(options: EvalDistillOptions): Promise<Dist
   const rows: DistillEvalRow[] = [];
   for (const [index, name] of names.entries()) {
     throwIfAborted(options.signal);
-    const photo = downscaleRgb(toRgb(await readFloatImage(options.imagesDir, name)), maxSide);
+    const photo = downscaleRgb(quantizeImage(await readFloatImage(options.imagesDir, name), name), maxSide);
     const teacher = await timed(options.teacher, photo, runs);
     const student = await timed(options.student, photo, runs);
     const row = {
@@ -80,10 +80,4 @@ async function timed(model: TransformModel, photo: RgbImage, runs: number): Prom
   }
   times.sort((a, b) => a - b);
   return { output, ms: times[Math.floor(times.length / 2)]! };
-}
-
-function toRgb(image: { width: number; height: number; data: Float32Array | Float64Array }): RgbImage {
-  const data = new Uint8Array(image.data.length);
-  for (let i = 0; i < data.length; i++) data[i] = Math.round(Math.min(1, Math.max(0, image.data[i]!)) * 255);
-  return { data, width: image.width, height: image.height };
 }

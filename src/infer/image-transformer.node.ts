@@ -19,6 +19,7 @@ import type { BackendName } from '../runtime/index.js';
 import type { CodecFormat } from '../serve/image-codec.js';
 import type { InferencePool } from '../serve/pool-types.js';
 import { blend } from './blend.js';
+import { quantise } from './infer-region.js';
 import { preserveColor } from './preserve-color.js';
 import type { TransformModel } from '../types.js';
 import type { RgbImage } from './rgb-image.js';
@@ -256,12 +257,7 @@ function tensorSource(tensor: tf.Tensor): Source {
   const shape = tensor.shape;
   const ok = (tensor.rank === 3 && shape[2] === 3) || (tensor.rank === 4 && shape[0] === 1 && shape[3] === 3);
   if (!ok) throw optionRangeError('input', 'an image tensor [H, W, 3] or [1, H, W, 3] with values in [0, 1]', `a tensor of shape [${shape.join(', ')}]`);
-  const values = tensor.dataSync();
-  const data = new Uint8Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    data[i] = v > 0 ? (v >= 1 ? 255 : Math.round(v * 255)) : 0;
-  }
+  const data = quantise(tensor.dataSync() as Float32Array);
   const [height, width] = tensor.rank === 3 ? shape : shape.slice(1);
   return { rgb: { data, width: width!, height: height! }, kind: tensor.rank === 3 ? 'tensor3d' : 'tensor4d' };
 }
