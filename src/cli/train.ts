@@ -1,7 +1,8 @@
 /**
- * @file `perceptual train style|sr`: trains a transform network (Johnson et
+ * @file `perceptual train style|sr|distill`: trains a transform network (Johnson et
  * al. 2016) in a run directory that survives interruption: Ctrl-C or SIGTERM
- * write a checkpoint first, `--resume RUN_DIR` continues exactly.
+ * write a checkpoint first, `--resume RUN_DIR` continues exactly;
+ * `train export RUN_DIR` writes the model of any checkpoint.
  */
 import { Command, Option } from 'commander';
 import { optionRangeError, optionTypeError } from '../errors.js';
@@ -155,5 +156,26 @@ export function trainCommand(context: CliContext): Command {
     .description('Train a transform network with perceptual losses (resumable run directories).')
     .addCommand(subcommand(context, 'style'))
     .addCommand(subcommand(context, 'sr'))
-    .addCommand(subcommand(context, 'distill'));
+    .addCommand(subcommand(context, 'distill'))
+    .addCommand(exportSubcommand(context));
+}
+
+/** `train export RUN_DIR --out MODEL [--step N]`: a model file from a checkpoint. */
+function exportSubcommand(context: CliContext): Command {
+  const command = new Command('export')
+    .description('Write the model of one checkpoint of a run (default: its newest) as a model file, without resuming the run: ship the step whose previews look best.')
+    .argument('<run-dir>', 'the run directory (config.json, checkpoints/)')
+    .option('--out <model>', 'where the model goes (.safetensors)')
+    .option('--step <n>', 'the checkpoint to export (default: the newest)', parseInteger)
+    .addOption(new Option('--dtype <t>', 'storage type of the model').choices(['F16', 'F32']).default('F16'));
+  return withCommonOptions(command).action(
+    commandAction(context, async (output: Output, options: CommonOptions & { out?: string; step?: number; dtype: 'F16' | 'F32' }, runDir: string) => {
+      if (options.out === undefined) throw optionTypeError('--out', 'the path of the model to write', options.out);
+      const { exportCheckpoint } = await import('../train/export-checkpoint.js');
+      await chooseBackend(context, output, options.backend, 'infer');
+      const exported = await exportCheckpoint(runDir, { out: options.out, step: options.step, dtype: options.dtype });
+      output.info(`exported step ${exported.step} of ${runDir}`);
+      output.result(exported.path);
+    }),
+  );
 }

@@ -13,13 +13,13 @@ import { loadCenterCrops } from '../data/center-crop.js';
 import { openImageDataset, type ImageDataset } from '../data/dataset.js';
 import { degradeForSr, type PlainBatch } from '../data/sr-degradation.js';
 import { resolvePerceptualLossOptions, styleTargets, type PerceptualLossNumbers } from '../losses/perceptual.js';
-import { resolveSrArch, resolveStyleArch } from '../networks/arch.js';
 import { initParams } from '../networks/init.js';
-import type { LossNetwork, SrArch, StyleArch, TransformArch, TransformModel } from '../types.js';
+import type { LossNetwork, TransformArch, TransformModel } from '../types.js';
 import { loadModel, saveModel } from '../weights/model-file.node.js';
 import { type CheckpointData, loadLatestCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { loadRunLossNetwork, loadStyleImage, lossNeedsNetwork, NO_LOSS_NETWORK } from './run-inputs.js';
 import { writePreview } from './preview.js';
+import { runArch, runProvenance } from './run-model.js';
 import { appendLog, readRunConfig, truncateLog, writeRunConfig } from './run-dir.js';
 import { restoreAdam, snapshotAdam } from './adam-state.js';
 import { checkResumeIterations, checkResumeOptions } from './resume-options.js';
@@ -104,10 +104,6 @@ export async function resumeTraining(runDir: string, given: TrainOptions = {}, h
   return run(resolved, runDir, latest, hooks);
 }
 
-function resolveArchFor(options: ResolvedTrainOptions): TransformArch {
-  return options.task !== 'sr' ? resolveStyleArch(options.arch as Partial<StyleArch>, 'options.arch') : resolveSrArch(options.arch as Partial<SrArch>, 'options.arch');
-}
-
 async function run(options: ResolvedTrainOptions, runDir: string, latest: { checkpoint: CheckpointData; path: string } | null, hooks: TrainHooks): Promise<TrainResult> {
   if (options.workers > 1 && hooks.lossNetwork !== undefined) {
     throw optionRangeError('hooks.lossNetwork', 'absent with options.workers > 1, since worker threads load their own loss network: name it with options.lossNetwork and options.lossWeights', hooks.lossNetwork.name);
@@ -115,7 +111,7 @@ async function run(options: ResolvedTrainOptions, runDir: string, latest: { chec
   const started = Date.now();
   const emit = hooks.onEvent ?? (() => {});
   const warn = (message: string) => emit({ type: 'warning', message });
-  const arch = resolveArchFor(options);
+  const arch = runArch(options);
   const checkpoint = latest?.checkpoint ?? null;
   const disposables: tf.Tensor[] = [];
   const teacher = options.task === 'distill' ? await loadTeacher(options.teacher!) : null;
@@ -200,7 +196,7 @@ async function run(options: ResolvedTrainOptions, runDir: string, latest: { chec
       }
     }
     await save();
-    await saveModel(options.out, { arch, params: variables, provenance: provenanceOf(options, network) }, { dtype: options.dtype });
+    await saveModel(options.out, { arch, params: variables, provenance: runProvenance(options, `${network.name} (${network.source})`) }, { dtype: options.dtype });
     return summary('completed', options.out);
   } finally {
     await parallel?.close();
@@ -282,14 +278,5 @@ async function previewBatch(options: ResolvedTrainOptions, dataset: ImageDataset
   const paths = dataset.entries.slice(0, options.previewCount).map((e) => e.path);
   const crops = await loadCenterCrops(paths, options.imageSize);
   return tensorOf(arch.task === 'sr' ? degradeForSr(crops, arch.scale, options.degradation) : crops);
-}
-
-function provenanceOf(options: ResolvedTrainOptions, network: LossNetwork): TransformModel['provenance'] {
-  const what = options.task === 'style' ? `style image ${options.style}` : options.task === 'distill' ? `student of ${options.teacher}` : `x${(options.arch as Partial<SrArch>).scale ?? 4} SR, ${options.degradation} degradation`;
-  return {
-    trained_with: `perceptual train ${options.task}: ${what}${options.init ? `, fine-tuned from ${options.init}` : ''}, data ${options.data.join(', ')}, ${options.iterations ?? `${options.epochs} epochs`} iterations, batch ${options.batchSize}, ${options.imageSize}px, lr ${options.lr}`,
-    loss_network: `${network.name} (${network.source})`,
-    source: 'perceptual train',
-  };
 }
 

@@ -7,7 +7,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { memoryContext } from '../../src/cli/context.js';
 import { runCli } from '../../src/cli/main.js';
-import { saveCheckpoint } from '../../src/train/checkpoint.js';
+import { parseCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.js';
+import { parseSafetensors } from '../../src/weights/safetensors.js';
 import { writeRunConfig } from '../../src/train/run-dir.js';
 import { resolveTrainOptions } from '../../src/train/train-options.js';
 import { writeSyntheticImages } from '../train/fixtures/synthetic-images.js';
@@ -117,4 +118,36 @@ test('--resume refuses flags that differ from config.json (naming each), and --i
   assert.is(JSON.parse(await readFile(join(runDir, 'config.json'), 'utf8')).options.iterations, 8);
 });
 
+
+test('train export writes the model of any checkpoint: the newest equals the final model, an older one its own weights, a missing step lists the steps', async () => {
+  const out = join(work, 'export-final.safetensors');
+  const runDir = join(work, 'export.run');
+  const trained = memoryContext();
+  assert.is(await runCli(['train', 'sr', '--backend', 'cpu', '--data', data, '--out', out, '--run-dir', runDir, '--upsample', 'shuffle',
+    '--pixel-weight', '1', '--content-weight', '0', '--tv-weight', '0', '--filters', '4', '--residual-blocks', '1', '--image-size', '16',
+    '--batch-size', '1', '--iterations', '2', '--checkpoint-every', '1', '--keep-checkpoints', '5', '--preview-every', '0', '--dtype', 'F32'], trained), 0, trained.err());
+  const exported = async (step: string[]) => {
+    const path = join(work, `export-${step.join('') || 'newest'}.safetensors`);
+    const context = memoryContext();
+    assert.is(await runCli(['train', 'export', runDir, '--out', path, '--dtype', 'F32', '--backend', 'cpu', ...step], context), 0, context.err());
+    assert.is(context.out().trim(), path);
+    return parseSafetensors(await readFile(path), path);
+  };
+  const final = parseSafetensors(await readFile(out), out);
+  const newest = await exported([]);
+  const first = await exported(['--step', '1']);
+  const checkpoint1 = parseCheckpoint(await readFile(join(runDir, 'checkpoints', 'checkpoint-00000001.safetensors')), 'checkpoint 1');
+  assert.equal(JSON.parse(newest.metadata.arch!), JSON.parse(final.metadata.arch!));
+  assert.match(first.metadata.trained_with!, /checkpoint of step 1/);
+  let differs = false;
+  for (const [name, tensor] of final.tensors) {
+    assert.equal(Array.from(newest.tensors.get(name)!.data), Array.from(tensor.data), `newest checkpoint = final model: ${name}`);
+    assert.equal(Array.from(first.tensors.get(name)!.data), Array.from(checkpoint1.params[name]!.data), `step 1: ${name}`);
+    differs ||= first.tensors.get(name)!.data.some((v, i) => v !== tensor.data[i]);
+  }
+  assert.ok(differs, 'step 1 and step 2 weights differ');
+  const missing = memoryContext();
+  assert.is.not(await runCli(['train', 'export', runDir, '--out', join(work, 'none.safetensors'), '--step', '7', '--backend', 'cpu'], missing), 0);
+  assert.match(missing.err(), /has no checkpoint of step 7 \(it has steps 1, 2\)/);
+});
 test.run();
