@@ -1,13 +1,51 @@
 /**
- * @file A small builder for ONNX graphs on top of `onnx-proto` (the
- * protobufjs-generated ONNX definitions, so the wire format comes from the
- * maintained `.proto` file, not from a hand-written encoder). It names values
- * uniquely, stores initialisers as little-endian raw data and encodes the
- * ModelProto.
+ * @file A small builder for ONNX graphs, encoded by protobufjs (light build)
+ * with the message definitions of ONNX's official onnx.proto (onnx-schema.ts,
+ * generated from it), so the wire format is protobufjs's, not hand-written.
+ * It names values uniquely, stores initialisers as little-endian raw data and
+ * encodes the ModelProto.
  */
-import onnxProto from 'onnx-proto';
+import protobuf from 'protobufjs/light.js';
+import { optionRangeError } from '../errors.js';
+import { ONNX_SCHEMA } from './onnx-schema.js';
 
-const { onnx } = onnxProto;
+const root = protobuf.Root.fromJSON(ONNX_SCHEMA);
+const ModelProto = root.lookupType('onnx.ModelProto');
+const DataType = root.lookupEnum('onnx.TensorProto.DataType').values as Readonly<Record<'FLOAT' | 'INT64', number>>;
+
+/** The messages as plain objects (protobufjs field names: the .proto's in camelCase). */
+interface AttributeMessage {
+  readonly name: string;
+  readonly type: 'FLOAT' | 'INT' | 'STRING' | 'INTS';
+  readonly f?: number;
+  readonly i?: number;
+  readonly s?: Uint8Array;
+  readonly ints?: number[];
+}
+interface NodeMessage {
+  readonly opType: string;
+  readonly name: string;
+  readonly input: string[];
+  readonly output: string[];
+  readonly attribute: AttributeMessage[];
+}
+interface TensorMessage {
+  readonly name: string;
+  readonly dataType: number;
+  readonly dims: number[];
+  readonly rawData: Uint8Array;
+}
+interface ValueInfoMessage {
+  readonly name: string;
+  readonly type: { readonly tensorType: { readonly elemType: number; readonly shape: { readonly dim: Array<{ dimValue: number } | { dimParam: string }> } } };
+}
+
+/**
+ * The IR version of the ONNX release that introduced each default-domain
+ * opset (onnx/docs/Versioning.md, "Released Versions"): the oldest IR a
+ * runtime must read to load the model.
+ */
+const IR_VERSION_OF_OPSET: Readonly<Record<number, number>> = { 13: 7, 14: 7, 15: 8, 16: 8, 17: 8, 18: 8, 19: 9, 20: 9, 21: 10 };
 
 /** An ONNX attribute value: a number is INT (wrap it in `float()` for FLOAT), arrays are INTS, strings STRING. */
 export type AttributeValue = number | string | readonly number[] | { readonly float: number };
@@ -22,10 +60,10 @@ export type Dimension = number | string;
 
 /** Builds one ONNX graph: nodes in topological order, initialisers, inputs and outputs (all float32). */
 export class OnnxGraphBuilder {
-  private readonly nodes: InstanceType<typeof onnx.NodeProto>[] = [];
-  private readonly initializers: InstanceType<typeof onnx.TensorProto>[] = [];
-  private readonly inputs: InstanceType<typeof onnx.ValueInfoProto>[] = [];
-  private readonly outputs: InstanceType<typeof onnx.ValueInfoProto>[] = [];
+  private readonly nodes: NodeMessage[] = [];
+  private readonly initializers: TensorMessage[] = [];
+  private readonly inputs: ValueInfoMessage[] = [];
+  private readonly outputs: ValueInfoMessage[] = [];
   private readonly used = new Set<string>();
 
   /** A fresh value name starting with `base`. */
@@ -51,13 +89,13 @@ export class OnnxGraphBuilder {
   /** A float32 initialiser (weights or scalars), returns its value name. */
   floats(base: string, data: Float32Array | readonly number[], dims: readonly number[]): string {
     const array = data instanceof Float32Array ? data : Float32Array.from(data);
-    return this.initializer(base, onnx.TensorProto.DataType.FLOAT, new Uint8Array(array.buffer, array.byteOffset, array.byteLength), dims);
+    return this.initializer(base, DataType.FLOAT, new Uint8Array(array.buffer, array.byteOffset, array.byteLength), dims);
   }
 
   /** An int64 initialiser (shapes, pads, axes), returns its value name. */
   int64s(base: string, data: readonly number[], dims: readonly number[] = [data.length]): string {
     const array = BigInt64Array.from(data, (v) => BigInt(v));
-    return this.initializer(base, onnx.TensorProto.DataType.INT64, new Uint8Array(array.buffer), dims);
+    return this.initializer(base, DataType.INT64, new Uint8Array(array.buffer), dims);
   }
 
   /**
@@ -66,15 +104,13 @@ export class OnnxGraphBuilder {
    */
   node(opType: string, inputs: readonly string[], attributes: Readonly<Record<string, AttributeValue>> = {}, base = opType.toLowerCase()): string {
     const output = this.name(base);
-    this.nodes.push(
-      onnx.NodeProto.create({
-        opType,
-        name: output,
-        input: [...inputs],
-        output: [output],
-        attribute: Object.entries(attributes).map(([key, value]) => attribute(key, value)),
-      }),
-    );
+    this.nodes.push({
+      opType,
+      name: output,
+      input: [...inputs],
+      output: [output],
+      attribute: Object.entries(attributes).map(([key, value]) => attribute(key, value)),
+    });
     return output;
   }
 
@@ -84,50 +120,36 @@ export class OnnxGraphBuilder {
    * @param metadata extra `metadata_props` (strings)
    */
   encode(graphName: string, opset: number, metadata: Readonly<Record<string, string>> = {}, docString = ''): Uint8Array {
-    const model = onnx.ModelProto.create({
-      // IR version 8 is what onnx-proto 8 (ONNX 1.10) defines; runtimes read any newer opset with it.
-      irVersion: onnx.Version.IR_VERSION,
+    const irVersion = IR_VERSION_OF_OPSET[opset];
+    if (irVersion === undefined) throw optionRangeError('opset', `one of ${Object.keys(IR_VERSION_OF_OPSET).join(', ')}`, opset);
+    const model = ModelProto.fromObject({
+      irVersion,
       producerName: 'perceptual',
-      opsetImport: [onnx.OperatorSetIdProto.create({ domain: '', version: opset })],
-      docString,
-      metadataProps: Object.entries(metadata).map(([key, value]) => onnx.StringStringEntryProto.create({ key, value })),
-      graph: onnx.GraphProto.create({
-        name: graphName,
-        node: this.nodes,
-        initializer: this.initializers,
-        input: this.inputs,
-        output: this.outputs,
-      }),
+      opsetImport: [{ domain: '', version: opset }],
+      // proto2 fields have presence: an empty string that is set is still written.
+      ...(docString === '' ? {} : { docString }),
+      metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
+      graph: { name: graphName, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs },
     });
-    return onnx.ModelProto.encode(model).finish();
+    return ModelProto.encode(model).finish();
   }
 
   private initializer(base: string, dataType: number, rawData: Uint8Array, dims: readonly number[]): string {
     const name = this.name(base);
     // Copy: rawData must not alias a buffer the caller may reuse.
-    this.initializers.push(onnx.TensorProto.create({ name, dataType, dims: [...dims], rawData: Uint8Array.from(rawData) }));
+    this.initializers.push({ name, dataType, dims: [...dims], rawData: Uint8Array.from(rawData) });
     return name;
   }
 }
 
-function valueInfo(name: string, dims: readonly Dimension[]): InstanceType<typeof onnx.ValueInfoProto> {
-  return onnx.ValueInfoProto.create({
-    name,
-    type: onnx.TypeProto.create({
-      tensorType: onnx.TypeProto.Tensor.create({
-        elemType: onnx.TensorProto.DataType.FLOAT,
-        shape: onnx.TensorShapeProto.create({
-          dim: dims.map((d) => onnx.TensorShapeProto.Dimension.create(typeof d === 'number' ? { dimValue: d } : { dimParam: d })),
-        }),
-      }),
-    }),
-  });
+function valueInfo(name: string, dims: readonly Dimension[]): ValueInfoMessage {
+  const dim = dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d }));
+  return { name, type: { tensorType: { elemType: DataType.FLOAT, shape: { dim } } } };
 }
 
-function attribute(name: string, value: AttributeValue): InstanceType<typeof onnx.AttributeProto> {
-  const { AttributeType } = onnx.AttributeProto;
-  if (typeof value === 'string') return onnx.AttributeProto.create({ name, type: AttributeType.STRING, s: new TextEncoder().encode(value) });
-  if (typeof value === 'number') return onnx.AttributeProto.create({ name, type: AttributeType.INT, i: value });
-  if (Array.isArray(value)) return onnx.AttributeProto.create({ name, type: AttributeType.INTS, ints: [...(value as number[])] });
-  return onnx.AttributeProto.create({ name, type: AttributeType.FLOAT, f: (value as { float: number }).float });
+function attribute(name: string, value: AttributeValue): AttributeMessage {
+  if (typeof value === 'string') return { name, type: 'STRING', s: new TextEncoder().encode(value) };
+  if (typeof value === 'number') return { name, type: 'INT', i: value };
+  if (Array.isArray(value)) return { name, type: 'INTS', ints: [...(value as number[])] };
+  return { name, type: 'FLOAT', f: (value as { float: number }).float };
 }
