@@ -16,6 +16,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inferImage } from '../src/infer/infer-image.js';
+import { inferImageWithStatistics } from '../src/infer/statistics-options.js';
 import { DEFAULT_STYLE_ARCH } from '../src/networks/arch.js';
 import { initParams } from '../src/networks/init.js';
 import { selectBackend } from '../src/runtime/index.js';
@@ -61,16 +62,16 @@ async function benchPsnr(model: TransformModel, label: string): Promise<void> {
   let t = performance.now();
   const whole = await inferImage(model, image, { tiling: 'never' });
   console.log(`[psnr] ${label} 512x512 whole: ${(performance.now() - t).toFixed(0)} ms`);
-  const cases: Array<[string, Parameters<typeof inferImage>[2]]> = [
+  const cases: Array<[string, Parameters<typeof inferImageWithStatistics>[2]]> = [
     ['tile 256, shared whole-image statistics (default)', { tiling: 'always', tile: 256 }],
     ['tile 256, per-tile statistics (naive)', { tiling: 'always', tile: 256, normStats: 'per-tile' }],
-    ['tile 256, statistics from a 256x256 mosaic of 128 crops', { tiling: 'always', tile: 256, statsSize: 256 }],
+    ['tile 256, statistics from a 256x256 mosaic of 128 crops', { tiling: 'always', tile: 256, statsSize: 256, statsFrom: 'mosaic' }],
     ['tile 256, statistics from the image downscaled to 256x256', { tiling: 'always', tile: 256, statsSize: 256, statsFrom: 'downscaled' }],
     ['tile 128, shared whole-image statistics', { tiling: 'always', tile: 128 }],
   ];
   for (const [name, options] of cases) {
     t = performance.now();
-    const out = await inferImage(model, image, options);
+    const out = await inferImageWithStatistics(model, image, options);
     console.log(`[psnr] ${label} ${name}: ${psnr(whole.data, out.data).toFixed(2)} dB (${(performance.now() - t).toFixed(0)} ms)`);
   }
 }

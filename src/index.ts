@@ -45,7 +45,8 @@ export { loadTransformModel } from './weights/load-transform-model.js';
 export { bundledModels, bundledModelsDir, defaultModel, resolveModel, MODEL_NAME_PATTERN, type BundledModel, type ModelTask } from './weights/model-registry.js';
 export { parseSafetensors, serializeSafetensors } from './weights/safetensors.js';
 
-// Images.
+// Images: the pixel buffers (src/pixels.ts), files and tensors.
+export type { FloatImage, HwcImage, RgbaImage, RgbImage } from './pixels.js';
 export { decodeImage, encodeImage, readImage, writeImage } from './data/image-io.js';
 export { imageToTensor, tensorToRgb } from './data/image-tensor.js';
 
@@ -55,7 +56,6 @@ export { optimizeImage } from './optimize/optimize-image.js';
 export { optimizeSr, optimizeStyle } from './optimize/optimize-tasks.js';
 export {
   bicubicUpscale,
-  type FloatImage,
   type ImageQuality,
   imageQuality,
   lumaPlane,
@@ -97,7 +97,7 @@ export type { OnnxExportOptions } from './export/onnx-export.js';
 
 /**
  * Exports a transform network as ONNX (see src/export/onnx-export.ts). The
- * ONNX writer (onnx-proto, protobufjs) loads on the first call, so importing
+ * ONNX writer (protobufjs) loads on the first call, so importing
  * perceptual does not pay for it.
  */
 export async function exportOnnx(...args: Parameters<typeof import('./export/onnx-export.js').exportOnnx>): Promise<Uint8Array> {

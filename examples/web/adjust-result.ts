@@ -5,7 +5,7 @@
  * CLI's order (src/cli/stylize.ts: preserve, then blend). Moving the slider
  * re-runs only this, never the network.
  */
-import { rgbaToRgb, rgbToRgba } from '../../src/browser/rgba-image.js';
+import { rgbaToRgb, rgbToRgba } from '../../src/pixels.js';
 import { blend } from '../../src/infer/blend.js';
 import { preserveColor } from '../../src/infer/preserve-color.js';
 

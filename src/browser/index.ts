@@ -4,6 +4,8 @@
  * and the ml5 checkpoint reader over fetch.
  * Nothing under src/browser imports a `node:` module.
  */
+import type { RgbaImage } from '../pixels.js';
+
 export {
   type BrowserStylizeOptions,
   type BrowserStylizer,
@@ -12,7 +14,9 @@ export {
   type StylizerWorkerEndpoint,
 } from './stylizer-client.js';
 export { createStylizerWorkerApi } from './stylizer-worker-api.js';
-export { type RgbaPixels, rgbaToRgb, rgbToRgba } from './rgba-image.js';
+export { type RgbaImage, type RgbImage, rgbaToRgb, rgbToRgba } from '../pixels.js';
+/** @deprecated the same type under its new name, RgbaImage (the project's pixel buffers are declared in src/pixels.ts). */
+export type RgbaPixels = RgbaImage;
 export type { ModelInfo, StylizeOptions, StylizeProgress, StylizeProgressSink, StylizeResult, StylizerWorkerApi, WorkerInfo, WorkerInitOptions } from './protocol.js';
 export { fetchMl5Checkpoint, type FetchMl5CheckpointOptions, isMl5CheckpointUrl } from '../weights/fetch-ml5-checkpoint.js';
 export { BROWSER_BACKEND_ORDER, BROWSER_WASM_BINARIES } from '../runtime/candidates.browser.js';

@@ -4,6 +4,7 @@
  * `postMessage`, so it is structured-cloneable data only (no AbortSignal).
  */
 import type { InferOptions } from '../infer/infer-image.js';
+import type { RgbaImage } from '../pixels.js';
 import type { Runtime } from '../runtime/select-backend.js';
 import type { ModelProvenance, TransformArch } from '../types.js';
 
@@ -11,8 +12,8 @@ import type { ModelProvenance, TransformArch } from '../types.js';
 export interface WorkerInitOptions {
   /** URL prefix serving tfjs-backend-wasm.wasm and tfjs-backend-wasm-simd.wasm (absolute, or relative to the worker script). */
   readonly wasmPath?: string;
-  /** Force `wasm` or `cpu`; default tries wasm, then cpu. */
-  readonly backend?: 'wasm' | 'cpu';
+  /** Force `webgpu`, `wasm` or `cpu`; default tries webgpu (a hardware adapter only), wasm, then cpu. */
+  readonly backend?: 'webgpu' | 'wasm' | 'cpu';
 }
 
 /** Options of `stylize`: inferImage's options (tiling, statistics) without the signal and the callback, which cannot cross `postMessage`. */
@@ -41,10 +42,8 @@ export interface ModelInfo {
 }
 
 /** The worker's answer to `stylize`: RGBA bytes whose buffer is transferred, not copied. */
-export interface StylizeResult {
+export interface StylizeResult extends RgbaImage {
   readonly data: Uint8ClampedArray;
-  readonly width: number;
-  readonly height: number;
   /** Wall time of the network run in the worker, in milliseconds. */
   readonly milliseconds: number;
 }
@@ -70,7 +69,7 @@ export interface StylizerWorkerApi {
   loadModel(source: string | Uint8Array | ArrayBuffer, name?: string): Promise<ModelInfo>;
   /** Runs the loaded model (style or SR) on an image; an `ImageBitmap` is closed afterwards. */
   stylize(
-    image: ImageBitmap | ImageData | { data: Uint8ClampedArray | Uint8Array; width: number; height: number },
+    image: ImageBitmap | ImageData | RgbaImage,
     options?: StylizeOptions,
     progress?: StylizeProgressSink,
   ): Promise<StylizeResult>;

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { optionTypeError, perceptualError } from '../errors.js';
+import { downloadBytes } from '../fetch-bytes.js';
 import { inferImage, type InferOptions } from '../infer/infer-image.js';
 import { selectBrowserBackend } from '../runtime/select-backend.browser.js';
 import type { Runtime } from '../runtime/select-backend.js';
@@ -15,13 +16,13 @@ import type { TransformModel } from '../types.js';
 import { fetchMl5Checkpoint, isMl5CheckpointUrl } from '../weights/fetch-ml5-checkpoint.js';
 import { parseModel } from '../weights/model-file.js';
 import type { ModelInfo, StylizeOptions, StylizeProgressSink, StylizeResult, StylizerWorkerApi, WorkerInitOptions, WorkerInfo } from './protocol.js';
-import { type RgbaPixels, rgbaToRgb, rgbToRgba } from './rgba-image.js';
+import { type RgbaImage, rgbaToRgb, rgbToRgba } from '../pixels.js';
 
 /**
  * Reads an `ImageBitmap` into RGBA bytes through an `OffscreenCanvas`.
  * @throws PerceptualError E_IMAGE_DECODE where OffscreenCanvas is missing
  */
-function bitmapPixels(bitmap: ImageBitmap): RgbaPixels {
+function bitmapPixels(bitmap: ImageBitmap): RgbaImage {
   if (typeof OffscreenCanvas === 'undefined') {
     throw perceptualError('E_IMAGE_DECODE', 'This runtime has no OffscreenCanvas to read an ImageBitmap. Pass an ImageData or { data, width, height } RGBA object instead.');
   }
@@ -34,18 +35,6 @@ function bitmapPixels(bitmap: ImageBitmap): RgbaPixels {
 
 function isBitmap(image: unknown): image is ImageBitmap {
   return typeof ImageBitmap !== 'undefined' && image instanceof ImageBitmap;
-}
-
-/** Fetches `url` as bytes. @throws PerceptualError E_DOWNLOAD naming the URL and status */
-async function fetchBytes(url: string): Promise<Uint8Array> {
-  let response: Response;
-  try {
-    response = await fetch(url);
-  } catch (error) {
-    throw perceptualError('E_DOWNLOAD', `Cannot fetch the model ${url}: ${(error as Error).message}. Check the URL and that the server allows this origin.`, error);
-  }
-  if (!response.ok) throw perceptualError('E_DOWNLOAD', `Fetching the model ${url} failed with HTTP ${response.status}. Check the URL.`);
-  return new Uint8Array(await response.arrayBuffer());
 }
 
 /** The progress callback inferImage calls, from a callback or a port (closed by the returned `done`). */
@@ -94,7 +83,7 @@ export function createStylizerWorkerApi(): StylizerWorkerApi {
         let label: string;
         if (typeof source === 'string') {
           label = name ?? source;
-          loaded = isMl5CheckpointUrl(source) ? await fetchMl5Checkpoint(source) : parseModel(await fetchBytes(source), label);
+          loaded = isMl5CheckpointUrl(source) ? await fetchMl5Checkpoint(source) : parseModel(await downloadBytes(source, 'model'), label);
         } else if (source instanceof Uint8Array || source instanceof ArrayBuffer) {
           label = name ?? 'uploaded model';
           loaded = parseModel(source instanceof Uint8Array ? source : new Uint8Array(source), label);
@@ -113,7 +102,7 @@ export function createStylizerWorkerApi(): StylizerWorkerApi {
       return serial(async (): Promise<StylizeResult> => {
         if (model === undefined) throw perceptualError('E_OPTIONS', 'stylize was called before a model was loaded. Call loadModel(url or bytes) first.');
         await api.init();
-        let rgba: RgbaPixels;
+        let rgba: RgbaImage;
         if (isBitmap(image)) {
           try {
             rgba = bitmapPixels(image);

@@ -13,6 +13,10 @@
  *   a failing file is reported and the run goes on; at the end the failures
  *   are listed and the exit code is the first failure's (errors-to-exit.ts).
  * No output path may be an input's (checked with links resolved).
+ *
+ * The queue worker (src/cli/queue.ts) runs each job through the same pool
+ * opener, output planning and per-file pipeline (openPool, planOutputs,
+ * transformFile).
  */
 import { readFile, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -24,9 +28,12 @@ import { writeFileAtomic } from '../atomic-write.js';
 import { DEFAULT_MAX_PIXELS } from '../data/image-limits.js';
 import type { ImageFormat } from '../data/image-io.js';
 import { errorCode, optionRangeError, perceptualError } from '../errors.js';
-import { downscaleRgb, type RgbImage } from '../infer/rgb-image.js';
+import { firstLine } from '../first-line.js';
+import { downscaleRgb } from '../infer/rgb-image.js';
+import type { RgbImage } from '../pixels.js';
+import { checkInteger, integerAtLeast } from '../validate.js';
 import type { ImageCodec } from '../serve/image-codec.js';
-import type { InferencePool } from '../serve/pool-types.js';
+import type { InferencePool, RunOptions } from '../serve/pool-types.js';
 import { type BatchInput, expandInputs, hasGlobMagic, realPathOf } from './batch-inputs.js';
 import { type CommonOptions, chooseBackend, parseInteger } from './command-helpers.js';
 import type { CliContext } from './context.js';
@@ -59,19 +66,58 @@ export interface ImageCommandSpec {
   /** Further checks of the opened pool (upscale: --scale); throw to refuse. */
   readonly checkPool?: (pool: InferencePool) => void;
   /** Turns (input after --max-size, network output) into what is written (stylize: --preserve-color, --strength). */
-  readonly finish?: (input: RgbImage, result: RgbImage) => RgbImage;
+  readonly finish?: FinishImage;
+  /** Jobs the pool lets wait beyond the running ones (default: the pool's). */
+  readonly maxQueue?: number;
+}
+
+/** Turns (input after --max-size, network output) into what is written. */
+export type FinishImage = (input: RgbImage, result: RgbImage) => RgbImage;
+
+/** Where one output goes. */
+export interface Target {
+  readonly path: string;
+  readonly format: ImageFormat;
+}
+
+/** One file through the pool: read, --max-size, network, finish, atomic write. */
+export interface FileJob {
+  readonly input: string;
+  readonly target: Target;
+  readonly quality: number;
+  readonly maxSize?: number;
+  readonly maxPixels?: number;
+  readonly finish?: FinishImage;
+  readonly run?: RunOptions;
+  /** Decoder warnings (EXIF, 16-bit input). */
+  readonly onWarning?: (message: string) => void;
+}
+
+/** A planned output of a folder run: the input, its target, and why it must not run (it would overwrite an input or another output). */
+export interface PlannedOutput {
+  readonly input: BatchInput;
+  readonly target: Target;
+  readonly problem?: Error;
 }
 
 /** The output extension of each format. */
 export const FORMAT_EXTENSIONS: Readonly<Record<ImageFormat, string>> = Object.freeze({ png: '.png', jpeg: '.jpg', webp: '.webp' });
 
-const DEFAULT_QUALITY = 90;
+/** JPEG/WebP quality without --quality. */
+export const DEFAULT_QUALITY = 90;
 
 /** Adds the options of ImageCommandOptions after `-o` and `--model`. */
 export function withImageOptions(command: Command): Command {
+  return withImageJobOptions(
+    command
+      .option('--workers <n>', 'wasm worker threads; 0 runs in this process on --backend (default: in-process for one file, else one per core); one file with n > 1: the workers share the image by row bands', parseInteger)
+      .option('--in-process', 'run in this process (same as --workers 0)'),
+  );
+}
+
+/** The options that describe each image's job (tiling, output format, size limits), without those of the pool. */
+export function withImageJobOptions(command: Command): Command {
   return command
-    .option('--workers <n>', 'wasm worker threads; 0 runs in this process on --backend (default: in-process for one file, else one per core); one file with n > 1: the workers share the image by row bands', parseInteger)
-    .option('--in-process', 'run in this process (same as --workers 0)')
     .option('--tile <px>', 'tile edge in input pixels: larger images are tiled seamlessly (default: style images up to 512x512 run whole, larger ones use 320; SR 512/scale)', parseInteger)
     .option('--overlap <px>', 'context per tile side in input pixels (default: the network\'s receptive radius)', parseInteger)
     .addOption(new Option('--format <format>', 'output format (default: from the -o extension, or the input\'s; else png)').choices(['png', 'jpeg', 'webp']))
@@ -93,44 +139,31 @@ export async function runImageCommand(context: CliContext, output: Output, spec:
   const single = spec.inputs.length === 1 && !hasGlobMagic(first) && !(await isDirectory(first));
   const workers = options.inProcess ? 0 : (options.workers ?? (single ? 0 : availableParallelism()));
   // Loaded on use, so `--help` and other commands start without sharp.
-  const { decodeRgbImage, formatForPath, IMAGE_EXTENSIONS } = await import('../data/image-io.js');
-  const { sharpCodec } = await import('../serve/image-codec.node.js');
-  const plan = (input: Pick<BatchInput, 'relative'>, folder: string): Target => {
-    const ext = extname(input.relative);
-    const own = IMAGE_EXTENSIONS[ext.toLowerCase()];
-    const format = options.format ?? own ?? 'png';
-    const outExt = options.format === undefined && own !== undefined ? ext : FORMAT_EXTENSIONS[format];
-    return { path: join(folder, ...`${input.relative.slice(0, input.relative.length - ext.length)}${outExt}`.split('/')), format };
-  };
+  const { formatForPath, IMAGE_EXTENSIONS } = await import('../data/image-io.js');
   const quality = options.quality ?? DEFAULT_QUALITY;
-  const readRgb = async (path: string): Promise<RgbImage> => {
-    let bytes: Uint8Array;
-    try {
-      bytes = await readFile(path);
-    } catch (error) {
-      throw perceptualError('E_IO', `Cannot read image file '${path}': ${firstLine(error)}. Check the path.`, error);
-    }
-    return decodeRgbImage(bytes, path, { ...(options.maxPixels !== undefined ? { maxPixels: options.maxPixels } : {}), onWarning: (message) => output.info(message) });
-  };
+  const fileJob = (input: string, target: Target): FileJob => ({
+    input,
+    target,
+    quality,
+    ...(options.maxSize !== undefined ? { maxSize: options.maxSize } : {}),
+    ...(options.maxPixels !== undefined ? { maxPixels: options.maxPixels } : {}),
+    ...(spec.finish ? { finish: spec.finish } : {}),
+    onWarning: (message) => output.info(message),
+  });
 
   if (single) {
     const intoFolder = options.output.endsWith('/') || options.output.endsWith(sep) || (await isDirectory(options.output));
-    const target = intoFolder ? plan({ relative: basename(first) }, options.output) : { path: options.output, format: options.format ?? formatForPath(options.output) };
+    const target = intoFolder ? planTarget(basename(first), options.output, options.format, IMAGE_EXTENSIONS) : { path: options.output, format: options.format ?? formatForPath(options.output) };
     if (realPathOf(first) === realPathOf(target.path)) {
       throw optionRangeError('--output', `a different file from the input '${first}' (${spec.name} never overwrites its input)`, target.path);
     }
     const pool = await openPool(context, output, spec, workers, true);
     const loaded = performance.now();
     try {
-      const input = prepare(await readRgb(first), options.maxSize);
-      const ran = performance.now();
-      const raw = await pool.run(input);
-      const result = spec.finish ? spec.finish(input, raw) : raw;
-      const transformed = performance.now();
-      await writeRgb(target.path, result, target.format, quality, sharpCodec);
+      const { result, transformMs } = await transformFile(pool, fileJob(first, target));
       output.info(
         `wrote ${target.path} (${result.width}x${result.height} ${target.format}) in ${seconds(performance.now() - started)} ` +
-          `(model load ${seconds(loaded - started)}, transform ${seconds(transformed - ran)})`,
+          `(model load ${seconds(loaded - started)}, transform ${seconds(transformMs)})`,
       );
     } finally {
       await pool.close();
@@ -147,24 +180,7 @@ export async function runImageCommand(context: CliContext, output: Output, spec:
   if (inputs.length === 0) {
     throw perceptualError('E_IO', `No input images: ${problems.map((p) => p.message).join('; ')}. Check the paths and patterns (quote globs).`);
   }
-  // Plan every output first, so an input is protected from any job's output, not only its own.
-  const inputPaths = new Map(inputs.map((input) => [input.real, input.path]));
-  const claimed = new Map<string, string>();
-  const jobs = inputs.map((input) => {
-    const target = plan(input, folder);
-    const real = realPathOf(target.path);
-    let problem: Error | undefined;
-    const victim = inputPaths.get(real);
-    const twin = claimed.get(real.toLowerCase());
-    if (victim !== undefined) {
-      problem = optionRangeError('--output', `a folder where no output lands on an input ('${target.path}' is the input '${victim}'; ${spec.name} never overwrites inputs: choose another folder or --format)`, folder);
-    } else if (twin !== undefined) {
-      problem = optionRangeError('--output', `a folder where each input gets its own output ('${target.path}' is also the output of '${twin}'; rename one input or run them separately)`, folder);
-    } else {
-      claimed.set(real.toLowerCase(), input.path);
-    }
-    return { input, target, problem };
-  });
+  const jobs = planOutputs(inputs, folder, options.format, spec.name, IMAGE_EXTENSIONS);
 
   const failures: Array<{ order: number; name: string; error: unknown }> = problems.map((p, order) => ({
     order: order - problems.length,
@@ -190,10 +206,7 @@ export async function runImageCommand(context: CliContext, output: Output, spec:
         const began = performance.now();
         try {
           if (job.problem !== undefined) throw job.problem;
-          const input = prepare(await readRgb(job.input.path), options.maxSize);
-          const raw = await pool!.run(input);
-          const result = spec.finish ? spec.finish(input, raw) : raw;
-          await writeRgb(job.target.path, result, job.target.format, quality, sharpCodec);
+          const { result } = await transformFile(pool!, fileJob(job.input.path, job.target));
           written += 1;
           output.result(job.target.path);
           finished(`${job.input.path} -> ${job.target.path} (${result.width}x${result.height}, ${seconds(performance.now() - began)})`);
@@ -222,31 +235,93 @@ export async function runImageCommand(context: CliContext, output: Output, spec:
   }
 }
 
-interface Target {
-  readonly path: string;
-  readonly format: ImageFormat;
+/**
+ * The output of the input named `relative` (its name below the argument's root) in `folder`:
+ * the same relative name, with the extension of `format` when one is given or the input's own
+ * is not an image format.
+ * @param extensions image-io's IMAGE_EXTENSIONS (passed in: image-io loads on use)
+ */
+export function planTarget(relative: string, folder: string, format: ImageFormat | undefined, extensions: Readonly<Record<string, ImageFormat>>): Target {
+  const ext = extname(relative);
+  const own = extensions[ext.toLowerCase()];
+  const chosen = format ?? own ?? 'png';
+  const outExt = format === undefined && own !== undefined ? ext : FORMAT_EXTENSIONS[chosen];
+  return { path: join(folder, ...`${relative.slice(0, relative.length - ext.length)}${outExt}`.split('/')), format: chosen };
 }
 
-function checkOptions(options: ImageCommandOptions): void {
-  const atLeast = (name: string, value: number | undefined, min: number): void => {
-    if (value !== undefined && !(Number.isInteger(value) && value >= min)) throw optionRangeError(name, `an integer >= ${min}`, value);
-  };
-  atLeast('--workers', options.workers, 0);
-  atLeast('--max-size', options.maxSize, 1);
-  atLeast('--max-pixels', options.maxPixels, 1);
+/**
+ * Plans every output of a folder run first, so an input is protected from any job's output,
+ * not only its own, and two inputs never share an output (case-insensitively).
+ */
+export function planOutputs(
+  inputs: readonly BatchInput[],
+  folder: string,
+  format: ImageFormat | undefined,
+  name: string,
+  extensions: Readonly<Record<string, ImageFormat>>,
+): PlannedOutput[] {
+  const inputPaths = new Map(inputs.map((input) => [input.real, input.path]));
+  const claimed = new Map<string, string>();
+  return inputs.map((input) => {
+    const target = planTarget(input.relative, folder, format, extensions);
+    const real = realPathOf(target.path);
+    const victim = inputPaths.get(real);
+    const twin = claimed.get(real.toLowerCase());
+    if (victim !== undefined) {
+      return { input, target, problem: optionRangeError('--output', `a folder where no output lands on an input ('${target.path}' is the input '${victim}'; ${name} never overwrites inputs: choose another folder or --format)`, folder) };
+    }
+    if (twin !== undefined) {
+      return { input, target, problem: optionRangeError('--output', `a folder where each input gets its own output ('${target.path}' is also the output of '${twin}'; rename one input or run them separately)`, folder) };
+    }
+    claimed.set(real.toLowerCase(), input.path);
+    return { input, target };
+  });
+}
+
+/**
+ * Runs one file through `pool`: decode (up to maxPixels), --max-size, the network, `finish`,
+ * then an atomic encode and write.
+ * @returns what was written and how long the network took
+ * @throws PerceptualError E_IO when the input cannot be read or the output written; as the decoder and the pool
+ */
+export async function transformFile(pool: InferencePool, job: FileJob): Promise<{ result: RgbImage; transformMs: number }> {
+  const { decodeRgbImage } = await import('../data/image-io.js');
+  const { sharpCodec } = await import('../serve/image-codec.node.js');
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(job.input);
+  } catch (error) {
+    throw perceptualError('E_IO', `Cannot read image file '${job.input}': ${firstLine(error)}. Check the path.`, error);
+  }
+  const decoded = await decodeRgbImage(bytes, job.input, {
+    ...(job.maxPixels !== undefined ? { maxPixels: job.maxPixels } : {}),
+    ...(job.onWarning ? { onWarning: job.onWarning } : {}),
+  });
+  const input = prepare(decoded, job.maxSize);
+  const ran = performance.now();
+  const raw = await pool.run(input, job.run);
+  const result = job.finish ? job.finish(input, raw) : raw;
+  const transformMs = performance.now() - ran;
+  await writeRgb(job.target.path, result, job.target.format, job.quality, sharpCodec);
+  return { result, transformMs };
+}
+
+/** Checks the options both image commands (and `queue add`) share. */
+export function checkOptions(options: Omit<ImageCommandOptions, 'output'>): void {
+  for (const [name, value, min] of [['--workers', options.workers, 0], ['--max-size', options.maxSize, 1], ['--max-pixels', options.maxPixels, 1]] as const) {
+    if (value !== undefined) integerAtLeast(value, name, min);
+  }
   if (options.inProcess && options.workers !== undefined && options.workers !== 0) {
     throw optionRangeError('--workers', '0 or absent with --in-process (they conflict)', options.workers);
   }
-  if (options.quality !== undefined && !(Number.isInteger(options.quality) && options.quality >= 1 && options.quality <= 100)) {
-    throw optionRangeError('--quality', 'an integer from 1 to 100', options.quality);
-  }
+  if (options.quality !== undefined) checkInteger(options.quality, '--quality', 1, 100);
 }
 
 /**
  * Loads the model into an in-process pool (workers 0), a worker pool, or for
  * one image on several workers the single-image pool (row bands), and checks its task.
  */
-async function openPool(context: CliContext, output: Output, spec: ImageCommandSpec, workers: number, single = false): Promise<InferencePool> {
+export async function openPool(context: CliContext, output: Output, spec: ImageCommandSpec, workers: number, single = false): Promise<InferencePool> {
   const { options, modelPath } = spec;
   const tiling = { ...(options.tile !== undefined ? { tile: options.tile } : {}), ...(options.overlap !== undefined ? { overlap: options.overlap } : {}) };
   let pool: InferencePool;
@@ -257,7 +332,7 @@ async function openPool(context: CliContext, output: Output, spec: ImageCommandS
     const model = await loadTransformModel(modelPath);
     try {
       checkTask(spec, model.arch.task, model.arch.task === 'sr' ? model.arch.scale : 1);
-      pool = await createInProcessPool({ model, ...tiling });
+      pool = await createInProcessPool({ model, ...tiling, ...(spec.maxQueue !== undefined ? { maxQueue: spec.maxQueue } : {}) });
     } catch (error) {
       // The pool owns the params only once created.
       tf.dispose(Object.values(model.params));
@@ -269,7 +344,7 @@ async function openPool(context: CliContext, output: Output, spec: ImageCommandS
       output.info(`note: --backend ${options.backend} applies in-process only (--workers 0); the workers run wasm`);
     }
     // No per-job time limit: a CLI run may take as long as the image needs.
-    const poolOptions = { model: modelPath, workers, timeoutMs: 0, ...tiling };
+    const poolOptions = { model: modelPath, workers, timeoutMs: 0, ...tiling, ...(spec.maxQueue !== undefined ? { maxQueue: spec.maxQueue } : {}) };
     if (single && workers > 1) {
       const { createSingleImagePool } = await import('../serve/single-image-pool.node.js');
       pool = await createSingleImagePool(poolOptions);
@@ -316,10 +391,6 @@ async function writeRgb(path: string, image: RgbImage, format: ImageFormat, qual
 
 async function isDirectory(path: string): Promise<boolean> {
   return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
-}
-
-function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
 }
 
 /** `E_CODE: first line of the message`. */

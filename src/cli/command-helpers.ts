@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { packageRoot } from '../package-root.js';
 import { BACKEND_ORDER, type Runtime, selectBackend } from '../runtime/index.js';
+import { numberFromText } from '../validate.js';
 import type { CliContext } from './context.js';
 import { exitCodeFor } from './errors-to-exit.js';
 import { createOutput, type Output } from './output.js';
@@ -68,8 +69,8 @@ export async function chooseBackend(
 
 /** Commander parser for a finite number option. */
 export function parseNumber(value: string): number {
-  const number = Number(value);
-  if (value.trim() === '' || !Number.isFinite(number)) throw new InvalidArgumentError(`expected a number (received "${value}").`);
+  const number = numberFromText(value);
+  if (!Number.isFinite(number)) throw new InvalidArgumentError(`expected a number (received "${value}").`);
   return number;
 }
 

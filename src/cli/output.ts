@@ -4,6 +4,7 @@
  * stack only under --verbose.
  */
 import { errorCode } from '../errors.js';
+import { firstLine } from '../first-line.js';
 import type { CliContext } from './context.js';
 
 /** What a command prints through. */
@@ -46,7 +47,7 @@ export function formatError(error: unknown, verbose = false): string {
     }
     // A cause repeated in the message adds nothing except under --verbose.
     const cause: unknown = current instanceof Error ? current.cause : undefined;
-    if (!verbose && cause instanceof Error && message.includes(cause.message.split('\n')[0] ?? '')) break;
+    if (!verbose && cause instanceof Error && message.includes(firstLine(cause))) break;
     current = cause;
   }
   if (!verbose) lines.push('(run with --verbose for the stack)');

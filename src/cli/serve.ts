@@ -12,6 +12,7 @@ import { Command } from 'commander';
 import { optionRangeError, perceptualError } from '../errors.js';
 import type { ServiceModel } from '../serve/handler.js';
 import type { InferencePool } from '../serve/pool-types.js';
+import { checkInteger, positiveNumber } from '../validate.js';
 import { MODEL_NAME_PATTERN, resolveModel } from '../weights/model-registry.js';
 import { type CommonOptions, chooseBackend, commandAction, parseInteger, parseNumber, withCommonOptions } from './command-helpers.js';
 import type { CliContext } from './context.js';
@@ -54,9 +55,9 @@ export function serveCommand(context: CliContext, dependencies: ServeDependencie
   return withCommonOptions(command).action(
     commandAction(context, async (output: Output, options: ServeOptions) => {
       const specs = parseModelSpecs(options.model);
-      if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) throw optionRangeError('--port', 'an integer from 0 to 65535', options.port);
-      if (!(options.maxBodyMb > 0)) throw optionRangeError('--max-body-mb', 'a number > 0', options.maxBodyMb);
-      if (options.timeout !== undefined && !(options.timeout > 0)) throw optionRangeError('--timeout', 'a number of seconds > 0', options.timeout);
+      checkInteger(options.port, '--port', 0, 65535);
+      positiveNumber(options.maxBodyMb, '--max-body-mb', 'a number > 0');
+      if (options.timeout !== undefined) positiveNumber(options.timeout, '--timeout', 'a number of seconds > 0');
       const timeoutMs = options.timeout === undefined ? undefined : Math.round(options.timeout * 1000);
       const maxBodyBytes = Math.floor(options.maxBodyMb * 1024 * 1024);
       const { createService } = await import('../serve/handler.js');

@@ -8,10 +8,10 @@
  * over an input.
  */
 import { Command } from 'commander';
-import { optionRangeError } from '../errors.js';
-import type { RgbImage } from '../infer/rgb-image.js';
+import type { RgbImage } from '../pixels.js';
+import { checkNumber } from '../validate.js';
 import { resolveModel } from '../weights/model-registry.js';
-import { type ImageCommandOptions, runImageCommand, withImageOptions } from './batch-run.js';
+import { type FinishImage, type ImageCommandOptions, runImageCommand, withImageOptions } from './batch-run.js';
 import { commandAction, parseNumber, withCommonOptions } from './command-helpers.js';
 import type { CliContext } from './context.js';
 import type { Output } from './output.js';
@@ -19,6 +19,24 @@ import type { Output } from './output.js';
 interface StylizeOptions extends ImageCommandOptions {
   strength?: number;
   preserveColor?: boolean;
+}
+
+/**
+ * What --preserve-color and --strength do to a stylisation (also applied by the queue
+ * worker); undefined when neither changes it.
+ * @throws RangeError E_OPTIONS for a strength outside 0..1
+ */
+export async function styleFinish(options: { readonly strength?: number | undefined; readonly preserveColor?: boolean | undefined }): Promise<FinishImage | undefined> {
+  const strength = checkNumber(options.strength ?? 1, '--strength', 'a number from 0 to 1', 0, 1);
+  const preserve = options.preserveColor ?? false;
+  if (!preserve && strength === 1) return undefined;
+  const { blend } = await import('../infer/blend.js');
+  const { preserveColor } = await import('../infer/preserve-color.js');
+  // Colour first (it needs the pure stylisation's luminance), then the blend with the input.
+  return (input: RgbImage, result: RgbImage): RgbImage => {
+    const coloured = preserve ? preserveColor(input, result) : result;
+    return strength < 1 ? blend(input, coloured, strength) : coloured;
+  };
 }
 
 /** The `stylize` command. */
@@ -33,19 +51,7 @@ export function stylizeCommand(context: CliContext): Command {
     .option('--preserve-color', 'keep the input\'s colours: take only the luminance of the stylisation (Gatys et al. 2016)');
   return withCommonOptions(command).action(
     commandAction(context, async (output: Output, options: StylizeOptions, inputs: string[]) => {
-      const strength = options.strength ?? 1;
-      if (!(strength >= 0 && strength <= 1)) throw optionRangeError('--strength', 'a number from 0 to 1', options.strength);
-      const { blend } = await import('../infer/blend.js');
-      const { preserveColor } = await import('../infer/preserve-color.js');
-      const preserve = options.preserveColor ?? false;
-      // Colour first (it needs the pure stylisation's luminance), then the blend with the input.
-      const finish =
-        preserve || strength < 1
-          ? (input: RgbImage, result: RgbImage): RgbImage => {
-              const coloured = preserve ? preserveColor(input, result) : result;
-              return strength < 1 ? blend(input, coloured, strength) : coloured;
-            }
-          : undefined;
+      const finish = await styleFinish(options);
       await runImageCommand(context, output, {
         name: 'stylize',
         task: 'style',

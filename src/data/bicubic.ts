@@ -22,7 +22,8 @@
  * - Output size: floor(H / f) x floor(W / f).
  */
 import { optionRangeError } from '../errors.js';
-import type { PlainImage } from './gaussian-blur.js';
+import type { FloatImage } from '../pixels.js';
+import { checkInteger } from '../validate.js';
 
 /** Keys' cubic convolution kernel W(x) with parameter a (default -0.5). */
 export function cubicKernel(x: number, a = -0.5): number {
@@ -69,13 +70,13 @@ function taps(outSize: number, inSize: number, step: number, stretch = 1): { cou
  * and edges replicated. No antialiasing: callers that downsample blur first.
  * @param step input pixels per output pixel (f to downsample by f, 1/f to upsample by f)
  */
-export function bicubicResample(image: PlainImage, outHeight: number, outWidth: number, step: number): PlainImage {
+export function bicubicResample(image: FloatImage, outHeight: number, outWidth: number, step: number): FloatImage {
   return separable(image, outHeight, outWidth, taps(outWidth, image.width, step), taps(outHeight, image.height, step));
 }
 
 type Taps = ReturnType<typeof taps>;
 
-function separable(image: PlainImage, outHeight: number, outWidth: number, tx: Taps, ty: Taps): PlainImage {
+function separable(image: FloatImage, outHeight: number, outWidth: number, tx: Taps, ty: Taps): FloatImage {
   const { height: h, width: w, channels: c, data } = image;
   const rows = new Float32Array(h * outWidth * c);
   for (let y = 0; y < h; y++) {
@@ -106,13 +107,13 @@ function separable(image: PlainImage, outHeight: number, outWidth: number, tx: T
  * @returns floor(H/f) x floor(W/f) image
  * @throws RangeError E_OPTIONS for a bad factor or an image smaller than the factor
  */
-export function bicubicDownsample(image: PlainImage, factor: number): PlainImage {
+export function bicubicDownsample(image: FloatImage, factor: number): FloatImage {
   const [oh, ow] = downsampledSize(image, factor);
   return bicubicResample(image, oh, ow, factor);
 }
 
-function downsampledSize(image: PlainImage, factor: number): [number, number] {
-  if (!Number.isInteger(factor) || factor < 1) throw optionRangeError('factor', 'a positive integer', factor);
+function downsampledSize(image: FloatImage, factor: number): [number, number] {
+  checkInteger(factor, 'factor', 1);
   const oh = Math.floor(image.height / factor);
   const ow = Math.floor(image.width / factor);
   if (oh < 1 || ow < 1) throw optionRangeError('image size', `at least ${factor}x${factor} to downsample by ${factor}`, `${image.width}x${image.height}`);
@@ -125,8 +126,8 @@ function downsampledSize(image: PlainImage, factor: number): [number, number] {
  * @returns fH x fW image, not clamped (bicubic overshoots near edges)
  * @throws RangeError E_OPTIONS for a bad factor
  */
-export function bicubicUpsample(image: PlainImage, factor: number): PlainImage {
-  if (!Number.isInteger(factor) || factor < 1) throw optionRangeError('factor', 'a positive integer', factor);
+export function bicubicUpsample(image: FloatImage, factor: number): FloatImage {
+  checkInteger(factor, 'factor', 1);
   return bicubicResample(image, image.height * factor, image.width * factor, 1 / factor);
 }
 
@@ -137,7 +138,7 @@ export function bicubicUpsample(image: PlainImage, factor: number): PlainImage {
  * @returns floor(H/f) x floor(W/f) image
  * @throws RangeError E_OPTIONS for a bad factor or an image smaller than the factor
  */
-export function imresizeDownsample(image: PlainImage, factor: number): PlainImage {
+export function imresizeDownsample(image: FloatImage, factor: number): FloatImage {
   const [oh, ow] = downsampledSize(image, factor);
   return separable(image, oh, ow, taps(ow, image.width, factor, factor), taps(oh, image.height, factor, factor));
 }

@@ -23,7 +23,10 @@ import { readdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { loadSharp } from './sharp.js';
 import { optionRangeError, perceptualError } from '../errors.js';
+import { firstLine } from '../first-line.js';
+import type { RgbImage } from '../pixels.js';
 import { Random } from '../random.js';
+import { checkInteger } from '../validate.js';
 import { type CropPlan, planCrop } from './crop.js';
 import type { PlainBatch } from './sr-degradation.js';
 
@@ -126,7 +129,7 @@ export class ImageDataset {
   private position: number;
   private readonly queue: { position: number; batch: Promise<TrainingBatch> }[] = [];
   private readonly permutations = new Map<number, Int32Array>();
-  private readonly cache = new Map<string, { data: Buffer; width: number; height: number }>();
+  private readonly cache = new Map<string, RgbImage>();
   private cachedBytes = 0;
   private readonly failed = new Set<string>();
   private readonly skipped: { path: string; reason: string }[];
@@ -248,7 +251,7 @@ export class ImageDataset {
         return { crop: await this.crop(entry, this.itemCrop(item, entry)), path: entry.path };
       } catch (error) {
         this.failed.add(entry.path);
-        const reason = `cannot decode (${(error as Error).message.split('\n')[0]})`;
+        const reason = `cannot decode (${firstLine(error)})`;
         this.skipped.push({ path: entry.path, reason });
         this.options.warn(`warning: skipping ${entry.path}: ${reason}`);
       }
@@ -299,12 +302,10 @@ export class ImageDataset {
 export async function openImageDataset(options: ImageDatasetOptions): Promise<ImageDataset> {
   const roots = typeof options.roots === 'string' ? [options.roots] : [...options.roots];
   if (roots.length === 0) throw optionRangeError('options.roots', 'at least one folder', roots);
-  if (!Number.isInteger(options.size) || options.size < 1) throw optionRangeError('options.size', 'a positive integer', options.size);
-  if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw optionRangeError('options.batchSize', 'a positive integer', options.batchSize);
-  const prefetch = options.prefetch ?? 2;
-  const cropsPerImage = options.cropsPerImage ?? 0;
-  if (!Number.isInteger(cropsPerImage) || cropsPerImage < 0) throw optionRangeError('options.cropsPerImage', 'a non-negative integer (0: random crops)', cropsPerImage);
-  if (!Number.isInteger(prefetch) || prefetch < 0) throw optionRangeError('options.prefetch', 'a non-negative integer', prefetch);
+  checkInteger(options.size, 'options.size', 1);
+  checkInteger(options.batchSize, 'options.batchSize', 1);
+  const cropsPerImage = checkInteger(options.cropsPerImage ?? 0, 'options.cropsPerImage', 0, Infinity, 'a non-negative integer (0: random crops)');
+  const prefetch = checkInteger(options.prefetch ?? 2, 'options.prefetch', 0);
   const warn = options.warn ?? ((message: string) => console.warn(message));
   const minSide = options.minSide ?? 32;
   const files = await listImageFiles(roots);
@@ -322,7 +323,7 @@ export async function openImageDataset(options: ImageDatasetOptions): Promise<Im
       }
       entries.push({ path, width, height });
     } catch (error) {
-      const reason = `unreadable (${(error as Error).message.split('\n')[0]})`;
+      const reason = `unreadable (${firstLine(error)})`;
       skipped.push({ path, reason });
       warn(`warning: skipping ${path}: ${reason}`);
     }

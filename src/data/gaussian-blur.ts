@@ -8,15 +8,8 @@
  * exp(-k^2 / (2 sigma^2)) normalised to sum to 1. Edges are replicated
  * (clamped indices), so a constant image stays exactly constant.
  */
-import { optionRangeError } from '../errors.js';
-
-/** A float32 image in row-major HWC layout (no batch axis). */
-export interface PlainImage {
-  readonly height: number;
-  readonly width: number;
-  readonly channels: number;
-  readonly data: Float32Array;
-}
+import type { FloatImage } from '../pixels.js';
+import { checkInteger, positiveNumber } from '../validate.js';
 
 /** The radius used for `sigma`: ceil(3 sigma). */
 export function gaussianRadius(sigma: number): number {
@@ -30,8 +23,8 @@ export function gaussianRadius(sigma: number): number {
  * @throws RangeError E_OPTIONS for sigma <= 0 or a negative radius
  */
 export function gaussianKernel1d(sigma: number, radius = gaussianRadius(sigma)): Float32Array {
-  if (!(sigma > 0) || !Number.isFinite(sigma)) throw optionRangeError('sigma', 'a positive finite number', sigma);
-  if (!Number.isInteger(radius) || radius < 0) throw optionRangeError('radius', 'a non-negative integer', radius);
+  positiveNumber(sigma, 'sigma', 'a positive finite number');
+  checkInteger(radius, 'radius', 0);
   const weights = new Float64Array(2 * radius + 1);
   let sum = 0;
   for (let k = -radius; k <= radius; k++) {
@@ -46,7 +39,7 @@ export function gaussianKernel1d(sigma: number, radius = gaussianRadius(sigma)):
  * Blurs an HWC image with a separable Gaussian (edges replicated).
  * @returns a new image of the same size
  */
-export function gaussianBlur(image: PlainImage, sigma: number): PlainImage {
+export function gaussianBlur(image: FloatImage, sigma: number): FloatImage {
   const kernel = gaussianKernel1d(sigma);
   const r = (kernel.length - 1) / 2;
   const { height: h, width: w, channels: c, data } = image;

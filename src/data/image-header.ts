@@ -8,6 +8,7 @@
 import type { Metadata } from 'sharp';
 import { loadSharp } from './sharp.js';
 import { perceptualError } from '../errors.js';
+import { firstLine } from '../first-line.js';
 import { DEFAULT_MAX_PIXELS, type ImageLimits, resolvedMaxPixels } from './image-limits.js';
 
 /** The header fields the decoders act on. */
@@ -54,8 +55,4 @@ export async function checkImageHeader(input: Uint8Array | string, source: strin
     limits.onWarning?.(`warning: '${source}' is an animated ${format.toUpperCase()} with ${frames} frames; only its first frame is read. Extract the frame you want as a still image to use another.`);
   }
   return { format, width, height, frames };
-}
-
-function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
 }

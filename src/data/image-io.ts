@@ -10,6 +10,9 @@ import { extname } from 'node:path';
 import { loadSharp } from './sharp.js';
 import { writeFileAtomic } from '../atomic-write.js';
 import { optionRangeError, perceptualError, tensorShapeError } from '../errors.js';
+import { firstLine } from '../first-line.js';
+import type { RgbImage } from '../pixels.js';
+import { checkInteger, checkOneOf } from '../validate.js';
 import type { ImageBatch } from '../types.js';
 import { checkImageHeader } from './image-header.js';
 import { type ImageLimits, resolvedMaxPixels } from './image-limits.js';
@@ -35,11 +38,6 @@ export interface EncodeImageOptions {
   format?: ImageFormat;
   /** JPEG/WebP quality, an integer 1..100 (default 90). Ignored for PNG. */
   quality?: number;
-}
-
-/** `true` if `value` names a format `encodeImage` writes. */
-export function isImageFormat(value: unknown): value is ImageFormat {
-  return typeof value === 'string' && Object.hasOwn(IMAGE_FORMATS, value);
 }
 
 /**
@@ -84,10 +82,10 @@ export async function decodeImage(bytes: Uint8Array, source = 'image', limits: I
  * Decodes an encoded image straight to 8-bit sRGB RGB, with the conventions
  * of `decodeImage` (EXIF orientation, grey to RGB, alpha over white) and of
  * the service's codec (src/serve/image-codec.node.ts), plus `limits`: what the
- * image commands hand to the inference pool (src/infer's RgbImage: `width * height * 3` bytes, row-major).
+ * image commands hand to the inference pool.
  * @throws PerceptualError E_IMAGE_DECODE as decodeImage
  */
-export async function decodeRgbImage(bytes: Uint8Array, source = 'image', limits: ImageLimits = {}): Promise<{ data: Uint8Array; width: number; height: number }> {
+export async function decodeRgbImage(bytes: Uint8Array, source = 'image', limits: ImageLimits = {}): Promise<RgbImage> {
   await checkImageHeader(bytes, source, limits);
   try {
     return await decodeToRgb(bytes, resolvedMaxPixels(limits));
@@ -102,7 +100,7 @@ export async function decodeRgbImage(bytes: Uint8Array, source = 'image', limits
  * @param maxPixels sharp's `limitInputPixels` (false: none)
  * @throws sharp's error for bytes it cannot decode
  */
-export async function decodeToRgb(bytes: Uint8Array, maxPixels: number | false = false): Promise<{ data: Uint8Array; width: number; height: number }> {
+export async function decodeToRgb(bytes: Uint8Array, maxPixels: number | false = false): Promise<RgbImage> {
   const { data, info } = await (await loadSharp())(bytes, { autoOrient: true, failOn: 'error', limitInputPixels: maxPixels })
     .flatten({ background: '#ffffff' })
     .toColourspace('srgb')
@@ -138,12 +136,8 @@ export async function readImage(path: string, limits: ImageLimits = {}): Promise
  * await writeFile('out.png', await encodeImage(image, { format: 'png' }));
  */
 export async function encodeImage(image: ImageBatch, options: EncodeImageOptions = {}): Promise<Uint8Array> {
-  const format = options.format ?? 'png';
-  if (!isImageFormat(format)) throw optionRangeError('options.format', `one of ${Object.keys(IMAGE_FORMATS).join(', ')}`, format);
-  const quality = options.quality ?? 90;
-  if (!Number.isInteger(quality) || quality < 1 || quality > 100) {
-    throw optionRangeError('options.quality', 'an integer from 1 to 100', options.quality);
-  }
+  const format = checkOneOf(options.format ?? 'png', 'options.format', Object.keys(IMAGE_FORMATS) as ImageFormat[]);
+  const quality = checkInteger(options.quality ?? 90, 'options.quality', 1, 100);
   if (image.rank !== 4 || image.shape[0] !== 1 || image.shape[3] !== 3) {
     throw tensorShapeError('image', 'encodeImage', 'rank 4 NHWC with batch 1 and 3 channels', image.shape);
   }
@@ -189,8 +183,4 @@ export async function writeImage(path: string, image: ImageBatch, options: Encod
   } catch (error) {
     throw perceptualError('E_IO', `Cannot write image file '${path}': ${firstLine(error)}. Check that the folder is writable.`, error);
   }
-}
-
-function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
 }

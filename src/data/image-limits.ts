@@ -2,7 +2,7 @@
  * @file The limits image decoding takes (`ImageLimits`) and their defaults,
  * apart from the decoder so that option parsing and `--help` need no sharp.
  */
-import { optionRangeError } from '../errors.js';
+import { checkInteger } from '../validate.js';
 
 /**
  * The default largest width x height read: sharp's own default
@@ -24,7 +24,5 @@ export interface ImageLimits {
  * @throws RangeError E_OPTIONS when it is not a positive integer
  */
 export function resolvedMaxPixels(limits: ImageLimits): number {
-  const value = limits.maxPixels ?? DEFAULT_MAX_PIXELS;
-  if (!Number.isSafeInteger(value) || value < 1) throw optionRangeError('options.maxPixels (--max-pixels)', 'a positive integer', limits.maxPixels);
-  return value;
+  return checkInteger(limits.maxPixels ?? DEFAULT_MAX_PIXELS, 'options.maxPixels (--max-pixels)', 1, Number.MAX_SAFE_INTEGER, 'a positive integer');
 }

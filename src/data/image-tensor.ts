@@ -4,20 +4,15 @@
  * decodes) and in browsers (canvas `ImageData`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { optionRangeError, optionTypeError, tensorShapeError } from '../errors.js';
+import { tensorShapeError } from '../errors.js';
+import { checkPixels, type RgbImage } from '../pixels.js';
 import type { ImageBatch } from '../types.js';
+import { checkOneOf } from '../validate.js';
 
 /** Interleaved pixels: 8-bit (`Uint8Array`, `Uint8ClampedArray`) or 16-bit (`Uint16Array`). */
 export type PixelBuffer = Uint8Array | Uint8ClampedArray | Uint16Array;
 
-/** An 8-bit interleaved RGB image, as encoders take it. */
-export interface RgbImage {
-  /** `width * height * 3` bytes, row-major, RGB. */
-  readonly data: Uint8Array;
-  readonly width: number;
-  readonly height: number;
-  readonly channels: 3;
-}
+const isPixelBuffer = (data: unknown): boolean => data instanceof Uint8Array || data instanceof Uint8ClampedArray || data instanceof Uint16Array;
 
 /**
  * Converts interleaved pixels to a float32 NHWC RGB batch of one, values in
@@ -37,16 +32,9 @@ export interface RgbImage {
  * const image = imageToTensor(imageData.data, imageData.width, imageData.height, 4);
  */
 export function imageToTensor(data: PixelBuffer, width: number, height: number, channels: number, maxValue?: number): ImageBatch {
-  if (!Number.isInteger(width) || width < 1) throw optionRangeError('width', 'a positive integer', width);
-  if (!Number.isInteger(height) || height < 1) throw optionRangeError('height', 'a positive integer', height);
-  if (![1, 2, 3, 4].includes(channels)) throw optionRangeError('channels', 'one of 1, 2, 3, 4', channels);
-  if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray || data instanceof Uint16Array)) {
-    throw optionTypeError('data', 'a Uint8Array, Uint8ClampedArray or Uint16Array', data);
-  }
+  checkOneOf(channels, 'channels', [1, 2, 3, 4]);
+  checkPixels({ data, width, height, channels }, '', { channels: 'channels', isData: isPixelBuffer, data: 'a Uint8Array, Uint8ClampedArray or Uint16Array', image: 'pixels' });
   const pixels = width * height;
-  if (data.length !== pixels * channels) {
-    throw optionRangeError('data.length', `width * height * channels = ${pixels * channels}`, data.length);
-  }
   const scale = 1 / (maxValue ?? (data instanceof Uint16Array ? 65535 : 255));
   const out = new Float32Array(pixels * 3);
   const hasAlpha = channels === 2 || channels === 4;
@@ -66,10 +54,11 @@ export function imageToTensor(data: PixelBuffer, width: number, height: number, 
 /**
  * Converts a batch of one image to 8-bit RGB: clamped to [0, 1], scaled by
  * 255 and rounded to nearest (NaN becomes 0). Does not dispose `image`.
+ * The result carries `channels: 3`, so it is an HwcImage too (the metrics take it).
  * @param image float32 [1, H, W, 3], nominally in [0, 1].
  * @throws PerceptualError E_TENSOR_SHAPE unless the shape is [1, H, W, 3].
  */
-export async function tensorToRgb(image: ImageBatch): Promise<RgbImage> {
+export async function tensorToRgb(image: ImageBatch): Promise<RgbImage & { readonly channels: 3 }> {
   const [batch, height, width, channels] = image.shape;
   if (image.rank !== 4 || batch !== 1 || channels !== 3) {
     throw tensorShapeError('image', 'tensorToRgb', 'rank 4 NHWC with batch 1 and 3 channels', image.shape);

@@ -15,6 +15,7 @@
 import { optionRangeError } from '../errors.js';
 import { bicubicDownsample, imresizeDownsample } from './bicubic.js';
 import { gaussianBlur } from './gaussian-blur.js';
+import { checkInteger, checkOneOf } from '../validate.js';
 
 /** SPEC section 4: the blur before downsampling. */
 export const SR_BLUR_SIGMA = 1.0;
@@ -39,8 +40,8 @@ export interface PlainBatch {
  */
 export function degradeForSr(hr: PlainBatch, scale: number, degradation: SrDegradation = 'blur-bicubic'): PlainBatch {
   const [n, h, w, c] = hr.shape;
-  if (!Number.isInteger(scale) || scale < 1) throw optionRangeError('scale', 'a positive integer', scale);
-  if (!SR_DEGRADATIONS.includes(degradation)) throw optionRangeError('degradation (--degradation)', `one of ${SR_DEGRADATIONS.join(', ')}`, degradation);
+  checkInteger(scale, 'scale', 1);
+  checkOneOf(degradation, 'degradation (--degradation)', SR_DEGRADATIONS);
   if (h % scale !== 0 || w % scale !== 0) {
     throw optionRangeError('HR patch size', `a multiple of the scale ${scale}; choose --image-size accordingly`, `${w}x${h}`);
   }

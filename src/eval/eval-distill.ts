@@ -7,7 +7,8 @@
  */
 import { throwIfAborted } from '../errors.js';
 import { inferImage } from '../infer/infer-image.js';
-import { downscaleRgb, type RgbImage } from '../infer/rgb-image.js';
+import { downscaleRgb } from '../infer/rgb-image.js';
+import type { RgbImage } from '../pixels.js';
 import { psnr, quantizeImage } from '../metrics/index.js';
 import type { TransformModel } from '../types.js';
 import { listImages, readFloatImage } from './image-folder.js';

@@ -19,7 +19,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { optionRangeError, perceptualError, throwIfAborted } from '../errors.js';
 import { degradeForSr } from '../data/sr-degradation.js';
 import { writeImage } from '../data/image-io.js';
-import { bicubicUpscale, type FloatImage, type ImageQuality, imageQuality, quantizeImage } from '../metrics/index.js';
+import { bicubicUpscale, type ImageQuality, imageQuality, quantizeImage } from '../metrics/index.js';
+import type { FloatImage, RgbImage } from '../pixels.js';
+import { checkInteger } from '../validate.js';
 import { transform } from '../networks/transform.js';
 import type { TransformModel } from '../types.js';
 import { listImages, matchByName, readFloatImage } from './image-folder.js';
@@ -94,7 +96,7 @@ export async function evaluateSr(options: EvalSrOptions): Promise<SrEvalResult> 
   }
   const scale = options.scale ?? (model?.arch.task === 'sr' ? model.arch.scale : undefined);
   if (scale === undefined) throw optionRangeError('options.scale', 'given (2, 4 or 8) when no model is', scale);
-  if (!Number.isInteger(scale) || scale < 1) throw optionRangeError('options.scale', 'a positive integer', scale);
+  checkInteger(scale, 'options.scale', 1);
   if (model?.arch.task === 'sr' && model.arch.scale !== scale) {
     throw optionRangeError('options.scale', `the model's scale ${model.arch.scale}, or left out`, scale);
   }
@@ -149,7 +151,7 @@ async function lowResolution(hr: FloatImage, name: string, scale: number, lrDir:
 }
 
 /** Runs the model on one 8-bit LR image; returns its float output. */
-function runModel(model: TransformModel, lr: { width: number; height: number; data: Uint8Array }): FloatImage {
+function runModel(model: TransformModel, lr: RgbImage): FloatImage {
   const out = tf.tidy(() => {
     const input = tf.tensor4d(Float32Array.from(lr.data, (v) => v / 255), [1, lr.height, lr.width, 3]);
     return transform(model, input, { lean: true });

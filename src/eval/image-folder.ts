@@ -7,8 +7,9 @@ import { readdir } from 'node:fs/promises';
 import { extname, join, parse } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { perceptualError } from '../errors.js';
+import { firstLine } from '../first-line.js';
 import { readImage } from '../data/image-io.js';
-import type { FloatImage } from '../metrics/index.js';
+import type { FloatImage } from '../pixels.js';
 
 /** Extensions taken as images in evaluation folders. */
 export const EVAL_IMAGE_EXTENSIONS: readonly string[] = Object.freeze(['.png', '.jpg', '.jpeg', '.webp', '.bmp', '.tif', '.tiff']);
@@ -22,7 +23,7 @@ export async function listImages(dir: string, what: string): Promise<string[]> {
   try {
     names = await readdir(dir);
   } catch (error) {
-    throw perceptualError('E_IO', `Cannot read the ${what} folder '${dir}': ${(error as Error).message.split('\n')[0]}. Check the path.`, error);
+    throw perceptualError('E_IO', `Cannot read the ${what} folder '${dir}': ${firstLine(error)}. Check the path.`, error);
   }
   const images = names.filter((n) => EVAL_IMAGE_EXTENSIONS.includes(extname(n).toLowerCase())).sort();
   if (images.length === 0) {

@@ -13,7 +13,7 @@ import { abortBandExchange, exchangeBand, type BandExchange } from '../serve/ban
 import type { StyleArch, TransformModel } from '../types.js';
 import { loadTransformModel } from '../weights/load-transform-model.js';
 import { quantise } from './infer-region.js';
-import type { RgbImage } from './rgb-image.js';
+import type { RgbImage } from '../pixels.js';
 
 /** A style model: the only kind a banded run takes. */
 export type BandModel = TransformModel & { readonly arch: StyleArch };

@@ -4,7 +4,7 @@
  * `?strength=`, the library's `strength` option).
  */
 import { optionTypeError } from '../errors.js';
-import type { RgbImage } from './rgb-image.js';
+import type { RgbImage } from '../pixels.js';
 
 /** `strength * stylised + (1 - strength) * input`, per 8-bit sample, rounded. */
 export function blend(input: RgbImage, stylised: RgbImage, strength: number): RgbImage {

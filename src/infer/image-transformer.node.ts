@@ -15,22 +15,20 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { optionRangeError, optionTypeError, perceptualError } from '../errors.js';
+import { downloadBytes } from '../fetch-bytes.js';
+import { checkPixels, rgbaToRgb, type RgbaImage, type RgbImage } from '../pixels.js';
 import type { BackendName } from '../runtime/index.js';
-import type { CodecFormat } from '../serve/image-codec.js';
+import { CODEC_FORMATS, type CodecFormat, isCodecFormat } from '../serve/image-codec.js';
+import { checkInteger, checkNumber, checkOneOf, isByteArray } from '../validate.js';
 import type { InferencePool } from '../serve/pool-types.js';
 import { blend } from './blend.js';
 import { quantise } from './infer-region.js';
 import { preserveColor } from './preserve-color.js';
 import type { TransformModel } from '../types.js';
-import type { RgbImage } from './rgb-image.js';
 import type { ProgressCallback } from './run-tiled.js';
 
-/** Straight-alpha RGBA or RGB pixels (`ImageData` is one); `channels` is read from the data length. */
-export interface PixelImage {
-  readonly data: Uint8Array | Uint8ClampedArray;
-  readonly width: number;
-  readonly height: number;
-}
+/** RGB or straight-alpha RGBA pixels (`ImageData` is one); which is read from the data length. */
+export type PixelImage = RgbImage | RgbaImage;
 
 /** Everything a stylizer or upscaler takes. */
 export type ImageInput = string | URL | Uint8Array | ArrayBuffer | Blob | PixelImage | tf.Tensor3D | tf.Tensor4D;
@@ -98,8 +96,7 @@ export async function createStylizer(options: ImageTransformerOptions = {}): Pro
   return {
     task: 'style',
     stylize: async (input, call = {}) => {
-      const strength = call.strength ?? 1;
-      if (!(typeof strength === 'number' && strength >= 0 && strength <= 1)) throw optionRangeError('options.strength', 'a number from 0 to 1', call.strength);
+      const strength = checkNumber(call.strength ?? 1, 'options.strength', 'a number from 0 to 1', 0, 1);
       // Colour first (it needs the pure stylisation's luminance), then the blend with the input.
       const finish = (source: RgbImage, styled: RgbImage): RgbImage => {
         const coloured = call.preserveColor ? preserveColor(source, styled) : styled;
@@ -130,8 +127,7 @@ interface Core {
 }
 
 async function openCore(task: 'style' | 'sr', options: ImageTransformerOptions): Promise<Core> {
-  const workers = options.workers ?? 0;
-  if (!Number.isInteger(workers) || workers < 0) throw optionRangeError('options.workers', 'a non-negative integer (0: this thread)', options.workers);
+  const workers = checkInteger(options.workers ?? 0, 'options.workers', 0, Infinity, 'a non-negative integer (0: this thread)');
   const model = await locateModel(task, options.model);
   const tiling = { ...(options.tile !== undefined ? { tile: options.tile } : {}), ...(options.overlap !== undefined ? { overlap: options.overlap } : {}) };
   const queue = options.maxQueue !== undefined ? { maxQueue: options.maxQueue } : {};
@@ -182,18 +178,7 @@ async function locateModel(task: 'style' | 'sr', model: ImageTransformerOptions[
   if (url.protocol === 'file:') return fileURLToPath(url);
   const { fetchMl5Checkpoint, isMl5CheckpointUrl } = await import('../weights/fetch-ml5-checkpoint.js');
   if (isMl5CheckpointUrl(url)) return fetchMl5Checkpoint(url);
-  return fetchBytes(url, 'model');
-}
-
-async function fetchBytes(url: URL, what: string): Promise<Uint8Array> {
-  let response: Response;
-  try {
-    response = await fetch(url);
-  } catch (error) {
-    throw perceptualError('E_IO', `Cannot fetch the ${what} ${url.href}: ${(error as Error).message}. Check the URL and the network.`, error);
-  }
-  if (!response.ok) throw perceptualError('E_IO', `Fetching the ${what} ${url.href} answered ${response.status} ${response.statusText}. Check the URL.`);
-  return new Uint8Array(await response.arrayBuffer());
+  return downloadBytes(url, 'model');
 }
 
 type Codec = typeof import('../serve/image-codec.node.js').sharpCodec;
@@ -213,7 +198,7 @@ async function toPixels(input: ImageInput, codec: Codec): Promise<Source> {
   if (typeof input === 'string' || input instanceof URL || input instanceof Uint8Array || input instanceof ArrayBuffer || input instanceof Blob) {
     const bytes = await encodedBytes(input);
     const { format } = await codec.probe(bytes);
-    return { rgb: await codec.decode(bytes), kind: 'encoded', ...(format === 'png' || format === 'jpeg' || format === 'webp' ? { format } : {}) };
+    return { rgb: await codec.decode(bytes), kind: 'encoded', ...(isCodecFormat(format) ? { format } : {}) };
   }
   if (input !== null && typeof input === 'object' && 'data' in input && 'width' in input && 'height' in input) return pixelSource(input);
   throw optionTypeError('input', 'a path, URL, encoded bytes (Uint8Array, Buffer, ArrayBuffer, Blob), { data, width, height } RGB/RGBA pixels or an image tensor', input);
@@ -224,7 +209,7 @@ async function encodedBytes(input: string | URL | Uint8Array | ArrayBuffer | Blo
   if (input instanceof ArrayBuffer) return new Uint8Array(input);
   if (input instanceof Blob) return new Uint8Array(await input.arrayBuffer());
   const url = input instanceof URL ? input : /^(https?|file):\/\//i.test(input) ? new URL(input) : null;
-  if (url !== null && url.protocol !== 'file:') return fetchBytes(url, 'image');
+  if (url !== null && url.protocol !== 'file:') return downloadBytes(url, 'image');
   const path = url !== null ? fileURLToPath(url) : (input as string);
   try {
     return await readFile(path);
@@ -233,24 +218,15 @@ async function encodedBytes(input: string | URL | Uint8Array | ArrayBuffer | Blo
   }
 }
 
+const RGB_OR_RGBA = { channels: [3, 4], isData: isByteArray, data: 'a Uint8Array or Uint8ClampedArray', image: 'an object { data, width, height } of RGB or RGBA bytes' } as const;
+
 function pixelSource(image: PixelImage): Source {
   const { width, height, data } = image;
-  for (const [axis, value] of [['width', width], ['height', height]] as const) {
-    if (!Number.isInteger(value) || value < 1) throw optionRangeError(`input.${axis}`, 'a positive integer', value);
-  }
-  if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) throw optionTypeError('input.data', 'a Uint8Array or Uint8ClampedArray', data);
-  const pixels = width * height;
-  if (data.length === pixels * 3) return { rgb: { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width, height }, kind: 'pixels' };
-  if (data.length !== pixels * 4) throw optionRangeError('input.data', `${pixels * 3} (RGB) or ${pixels * 4} (RGBA) bytes for ${width}x${height}`, `${data.length} bytes`);
+  if (checkPixels(image, 'input', RGB_OR_RGBA) === 3) return { rgb: { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width, height }, kind: 'pixels' };
   // Translucent pixels are composited over white, as every decoder here does; alpha comes back unchanged.
-  const rgb = new Uint8Array(pixels * 3);
-  const alpha = new Uint8Array(pixels);
-  for (let p = 0; p < pixels; p++) {
-    const a = data[p * 4 + 3]! / 255;
-    alpha[p] = data[p * 4 + 3]!;
-    for (let c = 0; c < 3; c++) rgb[p * 3 + c] = Math.round(data[p * 4 + c]! * a + 255 * (1 - a));
-  }
-  return { rgb: { data: rgb, width, height }, kind: 'pixels', alpha };
+  const alpha = new Uint8Array(width * height);
+  for (let p = 0; p < alpha.length; p++) alpha[p] = data[p * 4 + 3]!;
+  return { rgb: rgbaToRgb(image, 'input'), kind: 'pixels', alpha };
 }
 
 function tensorSource(tensor: tf.Tensor): Source {
@@ -264,10 +240,8 @@ function tensorSource(tensor: tf.Tensor): Source {
 
 async function fromPixels(output: RgbImage, source: Source, scale: number, call: TransformCallOptions, codec: Codec): Promise<Uint8Array | PixelImage | tf.Tensor> {
   if (source.kind === 'encoded') {
-    const quality = call.quality ?? 90;
-    if (!(Number.isInteger(quality) && quality >= 1 && quality <= 100)) throw optionRangeError('options.quality', 'an integer from 1 to 100', call.quality);
-    const format = call.format ?? source.format ?? 'png';
-    if (format !== 'png' && format !== 'jpeg' && format !== 'webp') throw optionRangeError('options.format', 'one of png, jpeg, webp', format);
+    const quality = checkInteger(call.quality ?? 90, 'options.quality', 1, 100);
+    const format = checkOneOf(call.format ?? source.format ?? 'png', 'options.format', CODEC_FORMATS);
     return codec.encode(output, { format, quality });
   }
   if (source.kind === 'tensor3d' || source.kind === 'tensor4d') {

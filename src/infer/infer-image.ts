@@ -5,11 +5,14 @@
  * runs the tiles (run-tiled.ts).
  */
 import { optionRangeError, throwIfAborted } from '../errors.js';
+import { checkOneOf, optionalIntegerAtLeast } from '../validate.js';
 import type { TransformArch, TransformModel } from '../types.js';
 import { inferRegion } from './infer-region.js';
 import { receptiveRadius } from './receptive-field.js';
-import { downscaleRgb, mosaicRgb, padRgbToMultiple, type RgbImage } from './rgb-image.js';
+import { downscaleRgb, mosaicRgb, padRgbToMultiple } from './rgb-image.js';
+import type { RgbImage } from '../pixels.js';
 import { type ProgressCallback, runTiled, type RegionRunner } from './run-tiled.js';
+import type { StatisticsOptions } from './statistics-options.js';
 
 /** Options of inferImage (all optional). Pixel options are in input pixels. */
 export interface InferOptions {
@@ -27,24 +30,6 @@ export interface InferOptions {
   readonly feather?: number;
   /** `auto` (default): tile when larger than tile^2; `always`; `never`. */
   readonly tiling?: 'auto' | 'always' | 'never';
-  /** Style: whole-image statistics (`shared`, default) or each tile's own (`per-tile`: seams; for comparison only). */
-  readonly normStats?: 'shared' | 'per-tile';
-  /**
-   * Style: the statistics pass sees at most statsSize^2 pixels: the whole image
-   * when it is that small (exact), else the image `downscaled` (default) or a
-   * `mosaic` of full-resolution crops (measured worse: bench/RESULTS-infer.md).
-   */
-  readonly statsSize?: number;
-  /** Style: how a large image is reduced for the statistics pass. Default `downscaled`. */
-  readonly statsFrom?: 'mosaic' | 'downscaled';
-  /** Style: crop edge of the mosaic. Default 128. */
-  readonly statsCrop?: number;
-  /**
-   * Style: tiled passes that make the statistics exact one norm layer at a time (pass p:
-   * layer p); as many passes as norm layers (16 for the default network) give the
-   * whole-image output exactly, at that many times the cost. Default 0.
-   */
-  readonly refinePasses?: number;
   /** Regions in flight at once. Default 1. */
   readonly concurrency?: number;
   readonly signal?: AbortSignal;
@@ -90,34 +75,23 @@ export function minimumTile(arch: TransformArch, overlap: number, multiple: numb
   return Math.ceil(Math.max(floor, overlap) / multiple) * multiple;
 }
 
-function integer(path: string, value: unknown, min: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw optionRangeError(path, `an integer >= ${min}`, value);
-  return value;
-}
-
-function oneOf<T extends string>(path: string, value: unknown, allowed: readonly T[]): T {
-  if (value === undefined) return allowed[0]!;
-  if (!allowed.includes(value as T)) throw optionRangeError(path, `one of ${allowed.join(', ')}`, value);
-  return value as T;
-}
-
 /**
- * Validates and fills in options for `arch`.
- * @throws RangeError E_OPTIONS naming the option (`options.tile must be an integer >= 4 (received 2)`),
+ * Validates and fills in options for `arch`, the statistics pass's too
+ * (statistics-options.ts: for benchmarks and tests, not in InferOptions).
+ * @throws TypeError / RangeError E_OPTIONS naming the option (`options.tile must be an integer >= 4 (received 2)`),
  *   also for a tile smaller than `minimumTile`
  */
-export function resolveInferOptions(arch: TransformArch, options: InferOptions = {}): ResolvedInferOptions {
+export function resolveInferOptions(arch: TransformArch, options: InferOptions & StatisticsOptions = {}): ResolvedInferOptions {
   const scale = arch.task === 'sr' ? arch.scale : 1;
   // Two stride-2 convs: tiles must start on the whole image's 4-pixel grid (SPEC section 4).
   const multiple = arch.task === 'style' ? 4 : 1;
   const defaultTile = arch.task === 'style' ? DEFAULT_INFER_OPTIONS.styleTile : Math.max(multiple, Math.round(DEFAULT_INFER_OPTIONS.srOutputTile / scale));
-  const given = integer('options.tile', options.tile, multiple, defaultTile);
+  const given = optionalIntegerAtLeast(options.tile, 'options.tile', multiple, defaultTile);
   if (given % multiple !== 0) throw optionRangeError('options.tile', `a multiple of ${multiple} for this network`, given);
   // Default style tiling: whole up to 512^2, then tiles small enough that each thread's wasm heap
   // stays near 0.2 GB (see InferOptions.tile; the pool runs one heap per worker).
   const tile = options.tile === undefined && arch.task === 'style' ? DEFAULT_INFER_OPTIONS.styleLargeTile : given;
-  const overlap = integer('options.overlap', options.overlap, 0, Math.ceil(receptiveRadius(arch) / multiple) * multiple);
+  const overlap = optionalIntegerAtLeast(options.overlap, 'options.overlap', 0, Math.ceil(receptiveRadius(arch) / multiple) * multiple);
   const minTile = minimumTile(arch, overlap, multiple);
   if (tile < minTile) {
     const floor = DEFAULT_INFER_OPTIONS[arch.task === 'style' ? 'styleMinTile' : 'srMinTile'];
@@ -128,16 +102,16 @@ export function resolveInferOptions(arch: TransformArch, options: InferOptions =
     tile,
     wholeMaxPixels: given * given,
     overlap,
-    feather: integer('options.feather', options.feather, 0, DEFAULT_INFER_OPTIONS.feather),
+    feather: optionalIntegerAtLeast(options.feather, 'options.feather', 0, DEFAULT_INFER_OPTIONS.feather),
     multiple,
     scale,
-    tiling: oneOf('options.tiling', options.tiling, ['auto', 'always', 'never'] as const),
-    normStats: oneOf('options.normStats', options.normStats, ['shared', 'per-tile'] as const),
-    statsSize: integer('options.statsSize', options.statsSize, 16, DEFAULT_INFER_OPTIONS.statsSize),
-    statsFrom: oneOf('options.statsFrom', options.statsFrom, ['downscaled', 'mosaic'] as const),
-    statsCrop: integer('options.statsCrop', options.statsCrop, multiple, DEFAULT_INFER_OPTIONS.statsCrop),
-    refinePasses: integer('options.refinePasses', options.refinePasses, 0, DEFAULT_INFER_OPTIONS.refinePasses),
-    concurrency: integer('options.concurrency', options.concurrency, 1, DEFAULT_INFER_OPTIONS.concurrency),
+    tiling: checkOneOf(options.tiling ?? 'auto', 'options.tiling', ['auto', 'always', 'never'] as const),
+    normStats: checkOneOf(options.normStats ?? 'shared', 'options.normStats', ['shared', 'per-tile'] as const),
+    statsSize: optionalIntegerAtLeast(options.statsSize, 'options.statsSize', 16, DEFAULT_INFER_OPTIONS.statsSize),
+    statsFrom: checkOneOf(options.statsFrom ?? 'downscaled', 'options.statsFrom', ['downscaled', 'mosaic'] as const),
+    statsCrop: optionalIntegerAtLeast(options.statsCrop, 'options.statsCrop', multiple, DEFAULT_INFER_OPTIONS.statsCrop),
+    refinePasses: optionalIntegerAtLeast(options.refinePasses, 'options.refinePasses', 0, DEFAULT_INFER_OPTIONS.refinePasses),
+    concurrency: optionalIntegerAtLeast(options.concurrency, 'options.concurrency', 1, DEFAULT_INFER_OPTIONS.concurrency),
   };
 }
 

@@ -8,7 +8,7 @@ import { srNetwork } from '../networks/sr-network.js';
 import { styleNetwork } from '../networks/style-network.js';
 import { imageToTensor } from '../data/image-tensor.js';
 import type { Params, TransformModel } from '../types.js';
-import type { RgbImage } from './rgb-image.js';
+import type { RgbImage } from '../pixels.js';
 import type { Rect } from './tile-plan.js';
 import { readSlice } from '../runtime/read-rows.js';
 

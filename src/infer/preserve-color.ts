@@ -13,7 +13,7 @@
  * so it runs after any pool, backend or worker.
  */
 import { optionRangeError } from '../errors.js';
-import { checkRgbImage, type RgbImage } from './rgb-image.js';
+import { checkRgbImage, type RgbImage } from '../pixels.js';
 
 /** BT.601 luma weights, YIQ's (and YCbCr's) Y row. */
 export const LUMA_WEIGHTS = Object.freeze([0.299, 0.587, 0.114] as const);

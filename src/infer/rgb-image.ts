@@ -1,32 +1,10 @@
 /**
- * @file 8-bit interleaved RGB buffers and the pure pixel operations tiled
- * inference needs around the network: padding to a multiple, cutting a
+ * @file The pure pixel operations tiled inference needs around the network
+ * on 8-bit RGB images (src/pixels.ts): padding to a multiple, cutting a
  * rectangle, cropping, and area downscaling (for the statistics pass).
  */
-import { optionRangeError } from '../errors.js';
+import type { RgbImage } from '../pixels.js';
 import type { Rect } from './tile-plan.js';
-
-/** An 8-bit RGB image: `width * height * 3` bytes, row-major, interleaved. */
-export interface RgbImage {
-  readonly data: Uint8Array;
-  readonly width: number;
-  readonly height: number;
-}
-
-/**
- * Checks that `image` is a well-formed RgbImage.
- * @throws TypeError/RangeError E_OPTIONS naming `path`
- */
-export function checkRgbImage(image: RgbImage, path = 'image'): void {
-  if (!(image?.data instanceof Uint8Array)) throw optionRangeError(`${path}.data`, 'a Uint8Array of RGB bytes', image?.data);
-  for (const axis of ['width', 'height'] as const) {
-    const value = image[axis];
-    if (!Number.isInteger(value) || value < 1) throw optionRangeError(`${path}.${axis}`, 'a positive integer', value);
-  }
-  if (image.data.length !== image.width * image.height * 3) {
-    throw optionRangeError(`${path}.data.length`, `width * height * 3 = ${image.width * image.height * 3}`, image.data.length);
-  }
-}
 
 /** Reflection index (x[-1] = x[1], x[n] = x[n - 2]), repeated for short axes; a 1-pixel axis replicates. */
 function reflect(i: number, n: number): number {

@@ -9,7 +9,8 @@ import type { LayerNormSums, NormStatistics } from '../networks/layers/instance-
 import { createBlendTarget } from './feather-blend.js';
 import type { RegionRequest, RegionResult } from './infer-region.js';
 import { mergeNormSums, statisticsFromSums } from './norm-statistics.js';
-import { cutRgb, padRgbToMultiple, type RgbImage } from './rgb-image.js';
+import { cutRgb, padRgbToMultiple } from './rgb-image.js';
+import type { RgbImage } from '../pixels.js';
 import { planTiles, type Tile } from './tile-plan.js';
 
 /** Runs one region (in this thread or a worker); must honour `signal`. */

@@ -13,6 +13,7 @@
  * image's own border is padded (by the network itself, as for a whole image).
  */
 import { optionRangeError } from '../errors.js';
+import { integerAtLeast } from '../validate.js';
 
 /** A rectangle in pixels: columns [x, x + width), rows [y, y + height). */
 export interface Rect {
@@ -68,10 +69,6 @@ interface Segment {
   readonly weights: Float32Array;
 }
 
-function checkInteger(path: string, value: number, min: number): void {
-  if (!Number.isInteger(value) || value < min) throw optionRangeError(path, `an integer >= ${min}`, value);
-}
-
 /** Right-hand ramp of the band [s(b - h), s(b + h)) at output pixel X (centre X + 0.5). */
 function rampUp(X: number, boundary: number, half: number, scale: number): number {
   if (half === 0) return X >= boundary * scale ? 1 : 0;
@@ -122,14 +119,14 @@ function planAxis(size: number, tile: number, overlap: number, feather: number, 
  */
 export function planTiles(size: { readonly width: number; readonly height: number }, options: PlanTilesOptions): TilePlan {
   const { tile, overlap, feather = 16, multiple = 1, scale = 1 } = options;
-  checkInteger('options.multiple', multiple, 1);
-  checkInteger('options.scale', scale, 1);
-  checkInteger('options.tile', tile, multiple);
-  checkInteger('options.overlap', overlap, 0);
-  checkInteger('options.feather', feather, 0);
+  integerAtLeast(multiple, 'options.multiple', 1);
+  integerAtLeast(scale, 'options.scale', 1);
+  integerAtLeast(tile, 'options.tile', multiple);
+  integerAtLeast(overlap, 'options.overlap', 0);
+  integerAtLeast(feather, 'options.feather', 0);
   for (const axis of ['width', 'height'] as const) {
     const value = size[axis];
-    checkInteger(axis, value, 1);
+    integerAtLeast(value, axis, 1);
     if (value % multiple !== 0) throw optionRangeError(axis, `a multiple of ${multiple} (pad the image to it before planning)`, value);
   }
   const columns = planAxis(size.width, tile, overlap, feather, multiple, scale);

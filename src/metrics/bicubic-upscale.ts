@@ -14,14 +14,10 @@
  *   and clamped back to 8 bits, as MATLAB's uint8 path does.
  * The output is float [0, 1]: rounded to 8-bit levels for 8-bit input.
  */
-import { optionRangeError } from '../errors.js';
-import { assertMetricImage, type MetricImage } from './metric-image.js';
+import { checkHwcImage, type FloatImage } from '../pixels.js';
+import { checkInteger } from '../validate.js';
+import type { MetricImage } from './metric-image.js';
 import { cubicKernel } from '../data/bicubic.js';
-
-/** A float image in [0, 1] (what `bicubicUpscale` returns). */
-export interface FloatImage extends MetricImage {
-  readonly data: Float32Array;
-}
 
 /** Half-sample symmetric index into 0..n-1 (MATLAB imresize's boundary rule). */
 export function mirrorIndex(i: number, n: number): number {
@@ -59,8 +55,8 @@ function contributions(outSize: number, inSize: number, scale: number): { index:
  * const baseline = bicubicUpscale(lr, 4);
  */
 export function bicubicUpscale(image: MetricImage, scale: number): FloatImage {
-  assertMetricImage(image, 'image');
-  if (!Number.isInteger(scale) || scale < 1) throw optionRangeError('scale', 'a positive integer', scale);
+  checkHwcImage(image, 'image');
+  checkInteger(scale, 'scale', 1);
   const { width: w, height: h, channels: c, data } = image;
   const integer = data instanceof Uint8Array || data instanceof Uint8ClampedArray;
   const unit = integer ? 1 : 255;

@@ -4,9 +4,10 @@
  * plus the MATLAB-style bicubic upscaling baseline. Plain TypeScript on typed
  * arrays: no tfjs, no Node APIs (usable in browsers).
  */
-export { bicubicUpscale, type FloatImage, mirrorIndex } from './bicubic-upscale.js';
+export type { FloatImage } from '../pixels.js';
+export { bicubicUpscale, mirrorIndex } from './bicubic-upscale.js';
 export { type ImageQuality, imageQuality } from './image-quality.js';
-export { assertMetricImage, channelPlane, cropBorder, type MetricImage, quantizeImage, type Uint8Image } from './metric-image.js';
+export { channelPlane, cropBorder, type MetricImage, quantizeImage, type Uint8Image } from './metric-image.js';
 export { METRIC_CHANNELS, type MetricChannel, type MetricOptions, type MetricPlanes, metricPlanes } from './metric-options.js';
 export { meanSquaredError, psnr, psnrFromMse, PSNR_PEAK } from './psnr.js';
 export { gaussianWindow1d, ssim, ssimMap, SSIM_CONSTANTS } from './ssim.js';

@@ -8,47 +8,26 @@
  * scaled by 255 and rounded to nearest, exactly as an encoder writes it; an
  * integer image already holds 0..255.
  */
-import { optionRangeError, optionTypeError } from '../errors.js';
+import { optionRangeError } from '../errors.js';
+import { checkHwcImage, type HwcImage } from '../pixels.js';
+import { checkInteger } from '../validate.js';
 
 /**
- * A row-major HWC image without batch axis. `Uint8Array`/`Uint8ClampedArray`
+ * What the metrics take (src/pixels.ts): `Uint8Array`/`Uint8ClampedArray`
  * data hold 0..255; `Float32Array`/`Float64Array` data hold [0, 1].
  */
-export interface MetricImage {
-  readonly width: number;
-  readonly height: number;
-  readonly channels: number;
-  readonly data: Uint8Array | Uint8ClampedArray | Float32Array | Float64Array;
-}
+export type MetricImage = HwcImage;
 
 /** An 8-bit image (the quantised form every metric works on). */
-export interface Uint8Image extends MetricImage {
-  readonly data: Uint8Array;
-}
-
-/**
- * Checks the fields of `image` and that `data` has `width * height * channels` values.
- * @throws TypeError/RangeError E_OPTIONS naming `name`.
- */
-export function assertMetricImage(image: MetricImage, name = 'image'): void {
-  for (const key of ['width', 'height', 'channels'] as const) {
-    if (!Number.isInteger(image[key]) || image[key] < 1) throw optionRangeError(`${name}.${key}`, 'a positive integer', image[key]);
-  }
-  const { data } = image;
-  if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray || data instanceof Float32Array || data instanceof Float64Array)) {
-    throw optionTypeError(`${name}.data`, 'a Uint8Array, Uint8ClampedArray, Float32Array or Float64Array', data);
-  }
-  const size = image.width * image.height * image.channels;
-  if (data.length !== size) throw optionRangeError(`${name}.data.length`, `width * height * channels = ${size}`, data.length);
-}
+export type Uint8Image = HwcImage<Uint8Array>;
 
 /**
  * The 8-bit form of `image`: integer data is copied, float data in [0, 1] is
  * clamped, scaled by 255 and rounded to nearest (NaN becomes 0), as encoders do.
- * @throws as assertMetricImage
+ * @throws TypeError / RangeError E_OPTIONS naming `name` for a malformed image
  */
 export function quantizeImage(image: MetricImage, name = 'image'): Uint8Image {
-  assertMetricImage(image, name);
+  checkHwcImage(image, name);
   const { data } = image;
   const out = new Uint8Array(data.length);
   if (data instanceof Uint8Array || data instanceof Uint8ClampedArray) out.set(data);
@@ -68,7 +47,7 @@ export function quantizeImage(image: MetricImage, name = 'image'): Uint8Image {
  *   that leaves no pixel.
  */
 export function cropBorder<T extends MetricImage>(image: T, border: number): T {
-  if (!Number.isInteger(border) || border < 0) throw optionRangeError('options.border', 'a non-negative integer', border);
+  checkInteger(border, 'options.border', 0);
   if (border === 0) return image;
   const width = image.width - 2 * border;
   const height = image.height - 2 * border;
@@ -90,7 +69,7 @@ export function cropBorder<T extends MetricImage>(image: T, border: number): T {
  * @throws RangeError E_OPTIONS for a channel index out of range.
  */
 export function channelPlane(image: Uint8Image, c: number): Float64Array {
-  if (!Number.isInteger(c) || c < 0 || c >= image.channels) throw optionRangeError('channel', `an integer in 0..${image.channels - 1}`, c);
+  checkInteger(c, 'channel', 0, image.channels - 1, `an integer in 0..${image.channels - 1}`);
   const n = image.width * image.height;
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = image.data[i * image.channels + c]!;

@@ -2,7 +2,8 @@
  * @file Options shared by `psnr` and `ssim`, and how both turn two images
  * into the planes they compare (quantise, crop, Y or each RGB channel).
  */
-import { optionRangeError, perceptualError } from '../errors.js';
+import { perceptualError } from '../errors.js';
+import { checkOneOf } from '../validate.js';
 import { channelPlane, cropBorder, type MetricImage, quantizeImage } from './metric-image.js';
 import { lumaPlane } from './ycbcr.js';
 
@@ -35,8 +36,7 @@ export interface MetricPlanes {
  *   RangeError E_OPTIONS for a bad option.
  */
 export function metricPlanes(reference: MetricImage, test: MetricImage, options: MetricOptions, op: string): MetricPlanes {
-  const channel = options.channel ?? 'y';
-  if (!Object.hasOwn(METRIC_CHANNELS, channel)) throw optionRangeError('options.channel', 'one of y, rgb', channel);
+  const channel = checkOneOf(options.channel ?? 'y', 'options.channel', Object.keys(METRIC_CHANNELS) as MetricChannel[]);
   const a = quantizeImage(reference, 'reference');
   const b = quantizeImage(test, 'test');
   if (a.width !== b.width || a.height !== b.height || a.channels !== b.channels) {

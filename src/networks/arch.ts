@@ -4,6 +4,7 @@
  * `arch` JSON stored in model files (SPEC section 5).
  */
 import { optionRangeError, optionTypeError, perceptualError } from '../errors.js';
+import { checkInteger, checkKnownKeys, checkOneOf, plainObject } from '../validate.js';
 import type { SrArch, StyleArch, TransformArch } from '../types.js';
 
 /** The paper's style network with instance norm: width 1, 5 residual blocks, resize-conv upsampling. */
@@ -42,29 +43,11 @@ const MAX_BLOCKS = 64;
 const MAX_FILTERS = 1024;
 const MAX_KERNEL = 15;
 
-function checkKeys(value: object, allowed: readonly string[], path: string): void {
-  for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) throw optionRangeError(`${path}.${key}`, `absent (known keys: ${allowed.join(', ')})`, (value as Record<string, unknown>)[key]);
-  }
-}
+/** An integer arch field, worded `an integer in [min, max]` as the arch errors always were. */
+const archInteger = (value: unknown, path: string, min: number, max: number): number => checkInteger(value, path, min, max, `an integer in [${min}, ${max}]`);
 
-function checkObject(value: unknown, path: string): Record<string, unknown> {
-  if (value === undefined) return {};
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw optionTypeError(path, 'an object', value);
-  return value as Record<string, unknown>;
-}
-
-function checkEnum<T extends string>(value: unknown, allowed: readonly T[], path: string): T {
-  if (typeof value !== 'string') throw optionTypeError(path, `one of ${allowed.join(', ')}`, value);
-  if (!allowed.includes(value as T)) throw optionRangeError(path, `one of ${allowed.join(', ')}`, value);
-  return value as T;
-}
-
-function checkInteger(value: unknown, min: number, max: number, path: string): number {
-  if (typeof value !== 'number') throw optionTypeError(path, `an integer in [${min}, ${max}]`, value);
-  if (!Number.isInteger(value) || value < min || value > max) throw optionRangeError(path, `an integer in [${min}, ${max}]`, value);
-  return value;
-}
+/** An arch given as an object, or none (the defaults). */
+const archObject = (value: unknown, path: string): Record<string, unknown> => (value === undefined ? {} : plainObject(value, path));
 
 /**
  * Merges a partial style arch over DEFAULT_STYLE_ARCH and validates it. The
@@ -73,18 +56,18 @@ function checkInteger(value: unknown, min: number, max: number, path: string): n
  * @throws TypeError / RangeError with code E_OPTIONS naming `arch.<key>`.
  */
 export function resolveStyleArch(partial?: Partial<StyleArch>, path = 'arch'): StyleArch {
-  const input = checkObject(partial, path);
-  checkKeys(input, Object.keys(DEFAULT_STYLE_ARCH), path);
-  if (input.task !== undefined) checkEnum(input.task, ['style'], `${path}.task`);
-  const variant = checkEnum(input.variant ?? DEFAULT_STYLE_ARCH.variant, ['johnson', 'ml5'], `${path}.variant`);
+  const input = archObject(partial, path);
+  checkKnownKeys(input, path, Object.keys(DEFAULT_STYLE_ARCH));
+  if (input.task !== undefined) checkOneOf(input.task, `${path}.task`, ['style']);
+  const variant = checkOneOf(input.variant ?? DEFAULT_STYLE_ARCH.variant, `${path}.variant`, ['johnson', 'ml5']);
   const width = input.width ?? DEFAULT_STYLE_ARCH.width;
   if (typeof width !== 'number') throw optionTypeError(`${path}.width`, `a number in (0, ${MAX_WIDTH}]`, width);
   // round(32 w) >= 1 keeps every layer at least one channel wide.
   if (!Number.isFinite(width) || Math.round(32 * width) < 1 || width > MAX_WIDTH) {
     throw optionRangeError(`${path}.width`, `a number in [1/64, ${MAX_WIDTH}] (channels are round(32 w), round(64 w), round(128 w))`, width);
   }
-  const residualBlocks = checkInteger(input.residualBlocks ?? DEFAULT_STYLE_ARCH.residualBlocks, 0, MAX_BLOCKS, `${path}.residualBlocks`);
-  const upsample = checkEnum(input.upsample ?? (variant === 'ml5' ? 'transpose' : DEFAULT_STYLE_ARCH.upsample), ['resize', 'transpose'], `${path}.upsample`);
+  const residualBlocks = archInteger(input.residualBlocks ?? DEFAULT_STYLE_ARCH.residualBlocks, `${path}.residualBlocks`, 0, MAX_BLOCKS);
+  const upsample = checkOneOf(input.upsample ?? (variant === 'ml5' ? 'transpose' : DEFAULT_STYLE_ARCH.upsample), `${path}.upsample`, ['resize', 'transpose']);
   if (variant === 'ml5' && upsample !== 'transpose') {
     throw optionRangeError(`${path}.upsample`, "'transpose' for the ml5 variant (its checkpoints use transposed convs)", upsample);
   }
@@ -92,7 +75,7 @@ export function resolveStyleArch(partial?: Partial<StyleArch>, path = 'arch'): S
 }
 
 function checkOddKernel(value: unknown, path: string): number {
-  const k = checkInteger(value, 1, MAX_KERNEL, path);
+  const k = archInteger(value, path, 1, MAX_KERNEL);
   if (k % 2 === 0) throw optionRangeError(path, `an odd integer in [1, ${MAX_KERNEL}] (a centred kernel)`, k);
   return k;
 }
@@ -105,19 +88,17 @@ function checkOddKernel(value: unknown, path: string): number {
  * @throws TypeError / RangeError with code E_OPTIONS naming `arch.<key>`.
  */
 export function resolveSrArch(partial?: Partial<SrArch>, path = 'arch'): SrArch {
-  const input = checkObject(partial, path);
-  checkKeys(input, Object.keys(DEFAULT_SR_ARCH), path);
-  if (input.task !== undefined) checkEnum(input.task, ['sr'], `${path}.task`);
-  const scale = input.scale ?? DEFAULT_SR_ARCH.scale;
-  if (typeof scale !== 'number') throw optionTypeError(`${path}.scale`, 'one of 2, 4, 8', scale);
-  if (scale !== 2 && scale !== 4 && scale !== 8) throw optionRangeError(`${path}.scale`, 'one of 2, 4, 8', scale);
-  const filters = checkInteger(input.filters ?? DEFAULT_SR_ARCH.filters, 1, MAX_FILTERS, `${path}.filters`);
-  const residualBlocks = checkInteger(input.residualBlocks ?? DEFAULT_SR_ARCH.residualBlocks, 0, MAX_BLOCKS, `${path}.residualBlocks`);
-  const upsample = checkEnum(input.upsample ?? DEFAULT_SR_ARCH.upsample, ['resize', 'transpose', 'shuffle'], `${path}.upsample`);
+  const input = archObject(partial, path);
+  checkKnownKeys(input, path, Object.keys(DEFAULT_SR_ARCH));
+  if (input.task !== undefined) checkOneOf(input.task, `${path}.task`, ['sr']);
+  const scale = checkOneOf(input.scale ?? DEFAULT_SR_ARCH.scale, `${path}.scale`, [2, 4, 8]);
+  const filters = archInteger(input.filters ?? DEFAULT_SR_ARCH.filters, `${path}.filters`, 1, MAX_FILTERS);
+  const residualBlocks = archInteger(input.residualBlocks ?? DEFAULT_SR_ARCH.residualBlocks, `${path}.residualBlocks`, 0, MAX_BLOCKS);
+  const upsample = checkOneOf(input.upsample ?? DEFAULT_SR_ARCH.upsample, `${path}.upsample`, ['resize', 'transpose', 'shuffle']);
   const defaults = upsample === 'shuffle' ? { ...DEFAULT_SR_ARCH, ...SHUFFLE_SR_DEFAULTS } : DEFAULT_SR_ARCH;
   const c1Kernel = checkOddKernel(input.c1Kernel ?? defaults.c1Kernel, `${path}.c1Kernel`);
   const outKernel = checkOddKernel(input.outKernel ?? defaults.outKernel, `${path}.outKernel`);
-  const skip = checkEnum(input.skip ?? defaults.skip, ['bicubic', 'bilinear', 'nearest', 'none'], `${path}.skip`);
+  const skip = checkOneOf(input.skip ?? defaults.skip, `${path}.skip`, ['bicubic', 'bilinear', 'nearest', 'none']);
   return Object.freeze({ task: 'sr', scale, filters, residualBlocks, upsample, c1Kernel, outKernel, skip });
 }
 
@@ -126,7 +107,7 @@ export function resolveSrArch(partial?: Partial<SrArch>, path = 'arch'): SrArch 
  * @throws TypeError / RangeError E_OPTIONS
  */
 export function resolveArch(arch: Partial<TransformArch> & { task: TransformArch['task'] }, path = 'arch'): TransformArch {
-  const task = checkEnum(checkObject(arch, path).task, ['style', 'sr'], `${path}.task`);
+  const task = checkOneOf(archObject(arch, path).task, `${path}.task`, ['style', 'sr']);
   return task === 'style' ? resolveStyleArch(arch as Partial<StyleArch>, path) : resolveSrArch(arch as Partial<SrArch>, path);
 }
 

@@ -5,6 +5,7 @@
  * Adam, which L-BFGS's line search could not accommodate.
  */
 import { optionRangeError, throwIfAborted } from '../errors.js';
+import { checkInteger, positiveNumber } from '../validate.js';
 import type { MinimizeHooks, MinimizeResult, Objective } from './objective.js';
 import { type Vector } from './vector-ops.js';
 
@@ -35,8 +36,8 @@ export const DEFAULT_ADAM_OPTIONS = Object.freeze({ maxIterations: 100, lr: 0.02
  */
 export async function minimizeAdam(objective: Objective, x0: Vector, options: AdamOptions = {}, hooks: MinimizeHooks = {}): Promise<MinimizeResult> {
   const o = { ...DEFAULT_ADAM_OPTIONS, ...options };
-  if (!Number.isInteger(o.maxIterations) || o.maxIterations < 1) throw optionRangeError('options.maxIterations', 'a positive integer', o.maxIterations);
-  if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw optionRangeError('options.lr', 'a positive number', o.lr);
+  checkInteger(o.maxIterations, 'options.maxIterations', 1);
+  positiveNumber(o.lr, 'options.lr');
   if (!(o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1)) throw optionRangeError('options.beta1, options.beta2', 'numbers in [0, 1)', `${o.beta1}, ${o.beta2}`);
   const x = Float64Array.from(x0);
   o.project?.(x);

@@ -17,6 +17,7 @@
  * under the `none` rule too.
  */
 import { optionRangeError, throwIfAborted } from '../errors.js';
+import { checkInteger, checkOneOf, positiveNumber } from '../validate.js';
 import type { MinimizeHooks, MinimizeResult, Objective, StopReason } from './objective.js';
 import { strongWolfe } from './strong-wolfe.js';
 import { axpy, dot, maxAbs, sumAbs, type Vector } from './vector-ops.js';
@@ -68,15 +69,11 @@ export const DEFAULT_LBFGS_OPTIONS = Object.freeze({
  */
 export function resolveLbfgsOptions(options: LbfgsOptions = {}): ResolvedLbfgsOptions {
   const o = { ...DEFAULT_LBFGS_OPTIONS, ...options };
-  const integer = (name: string, v: number) => {
-    if (!Number.isInteger(v) || v < 1) throw optionRangeError(`options.${name}`, 'a positive integer', v);
-  };
-  integer('maxIterations', o.maxIterations);
-  integer('memory', o.memory);
-  const maxEvaluations = options.maxEvaluations ?? Math.ceil(o.maxIterations * 1.25) + 25;
-  integer('maxEvaluations', maxEvaluations);
-  if (!LBFGS_LINE_SEARCHES.includes(o.lineSearch)) throw optionRangeError('options.lineSearch', `one of ${LBFGS_LINE_SEARCHES.join(', ')}`, o.lineSearch);
-  if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw optionRangeError('options.lr', 'a positive number', o.lr);
+  checkInteger(o.maxIterations, 'options.maxIterations', 1);
+  checkInteger(o.memory, 'options.memory', 1);
+  const maxEvaluations = checkInteger(options.maxEvaluations ?? Math.ceil(o.maxIterations * 1.25) + 25, 'options.maxEvaluations', 1);
+  checkOneOf(o.lineSearch, 'options.lineSearch', LBFGS_LINE_SEARCHES);
+  positiveNumber(o.lr, 'options.lr');
   for (const name of ['gradientTolerance', 'changeTolerance'] as const) {
     if (!(o[name] >= 0)) throw optionRangeError(`options.${name}`, 'a number >= 0', o[name]);
   }

@@ -6,9 +6,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { firstLine } from '../first-line.js';
 import { type BackendName, WASM_PATH_ENV_VAR } from './backends.js';
 import { registerKernels } from './kernels/register-kernels.js';
 import { wasmSimdSupported, wasmSupported } from './wasm-features.js';
+import { makeWebGpuNodeCandidate } from './webgpu-candidate.node.js';
 
 const require = createRequire(import.meta.url);
 
@@ -24,6 +26,8 @@ export interface CandidateOptions {
   readonly wasmPath?: string;
   /** Environment to read `PERCEPTUAL_WASM_PATH` and `CUDA_VISIBLE_DEVICES` from. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** The backend was named (--backend, PERCEPTUAL_BACKEND): a software WebGPU adapter is then accepted. */
+  readonly forced?: boolean;
 }
 
 /** One backend as Node can load it. */
@@ -58,7 +62,7 @@ async function loadNative(pkg: string): Promise<{ tfBackend: string; details: Re
   try {
     await import(pkg);
   } catch (error) {
-    throw new Error(`${pkg} ${version} is installed but failed to load: ${(error as Error).message.split('\n')[0]}`);
+    throw new Error(`${pkg} ${version} is installed but failed to load: ${firstLine(error)}`);
   }
   if (!tf.findBackend('tensorflow')) throw new Error(`${pkg} loaded but registered no 'tensorflow' backend`);
   return { tfBackend: 'tensorflow', details: { package: pkg, version } };
@@ -128,6 +132,7 @@ export const CANDIDATES: Readonly<Record<BackendName, NodeCandidate>> = Object.f
       return loadNative('@tensorflow/tfjs-node-gpu');
     },
   },
+  webgpu: makeWebGpuNodeCandidate(packageVersionOf),
   node: {
     name: 'node',
     packageName: '@tensorflow/tfjs-node',

@@ -1,19 +1,20 @@
 /**
  * @file Chooses and activates a tfjs backend in a browser, Web Worker or edge
- * runtime: WASM (SIMD where supported) with its binaries fetched from a
- * configurable URL prefix, then CPU. The browser twin of select-backend.ts,
+ * runtime: WebGPU on a hardware adapter, WASM (SIMD where supported) with its
+ * binaries fetched from a configurable URL prefix, then CPU. The browser twin of select-backend.ts,
  * which reads `process.env` and the file system; this one reads neither.
  * Gradients are not registered: the browser path only runs inference.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { optionRangeError, optionTypeError, perceptualError } from '../errors.js';
+import { firstLine } from '../first-line.js';
 import { type BackendName, isBackendName } from './backends.js';
 import { BROWSER_BACKEND_ORDER, BROWSER_CANDIDATES, type BrowserCandidateOptions } from './candidates.browser.js';
 import type { BackendAttempt, Runtime } from './select-backend.js';
 
 /** Options of {@link selectBrowserBackend}; all optional. */
 export interface SelectBrowserBackendOptions extends BrowserCandidateOptions {
-  /** Force `wasm` or `cpu` instead of trying them in order. */
+  /** Force `webgpu`, `wasm` or `cpu` instead of trying them in order (a forced webgpu accepts a software adapter). */
   readonly backend?: BackendName | string;
 }
 
@@ -53,7 +54,7 @@ export async function selectBrowserBackend(options: SelectBrowserBackendOptions 
   const rejected: BackendAttempt[] = [];
   for (const name of request.order) {
     try {
-      const { tfBackend, details } = await BROWSER_CANDIDATES[name]!.load(options);
+      const { tfBackend, details } = await BROWSER_CANDIDATES[name]!.load({ ...options, forced: request.forced });
       // setBackend resolves false (and logs) when initialisation fails, e.g. a 404 on the .wasm file.
       if (!(await tf.setBackend(tfBackend))) throw new Error(`tf.setBackend('${tfBackend}') failed (for wasm: are the binaries served under ${options.wasmPath}?)`);
       await tf.ready();
@@ -65,7 +66,7 @@ export async function selectBrowserBackend(options: SelectBrowserBackendOptions 
       current = Object.freeze({ backend: name, tfBackend, purpose: 'infer', reason, rejected, details });
       return current;
     } catch (error) {
-      rejected.push({ backend: name, reason: (error as Error).message.split('\n')[0] ?? String(error) });
+      rejected.push({ backend: name, reason: firstLine(error) });
     }
   }
   throw perceptualError(

@@ -1,12 +1,13 @@
 /**
  * @file The one place that chooses and initialises a tfjs backend. It tries
  * candidates in the order for the purpose (tfjs-node-gpu if a CUDA GPU is
- * visible, tfjs-node, WASM, CPU), records why each was rejected, and
+ * visible, WebGPU on a hardware adapter for training, tfjs-node, WASM, CPU), records why each was rejected, and
  * registers what tfjs-core alone lacks: the gradient functions, and the conv
  * gradient kernels of src/runtime/kernels.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { optionRangeError, optionTypeError, perceptualError } from '../errors.js';
+import { firstLine } from '../first-line.js';
 import {
   BACKEND_ENV_VAR,
   BACKEND_ORDER,
@@ -94,7 +95,7 @@ export function resolveBackendRequest(options: SelectBackendOptions = {}): Backe
     forced,
     forcedBy,
     order: forced !== undefined ? [forced] : BACKEND_ORDER_FOR[purpose],
-    candidateOptions: { wasmPath: options.wasmPath, env },
+    candidateOptions: { wasmPath: options.wasmPath, env, forced: forced !== undefined },
   };
 }
 
@@ -128,7 +129,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
       current = Object.freeze({ backend: name, tfBackend, purpose: request.purpose, reason: reasonFor(request, name, rejected, 'loaded'), rejected, details });
       return current;
     } catch (error) {
-      rejected.push({ backend: name, reason: (error as Error).message.split('\n')[0] ?? String(error) });
+      rejected.push({ backend: name, reason: firstLine(error) });
     }
   }
   const available = (await availableBackends(request.candidateOptions)).filter((name) => !rejected.some((r) => r.backend === name));

@@ -14,7 +14,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { checkRgbImage, cutRgb, padRgbToMultiple, type RgbImage } from '../infer/rgb-image.js';
+import { cutRgb, padRgbToMultiple } from '../infer/rgb-image.js';
+import { checkRgbImage, type RgbImage } from '../pixels.js';
 import { styleChannels } from '../networks/arch.js';
 import type { StyleArch } from '../types.js';
 import { abortBandExchange, createBandExchange } from './band-exchange.js';

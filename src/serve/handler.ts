@@ -19,7 +19,8 @@
  * a web page on another origin can call the service.
  * Errors are JSON `{code, message}` with the status from http-errors.ts.
  */
-import { optionRangeError, optionTypeError } from '../errors.js';
+import { optionRangeError } from '../errors.js';
+import { checkInteger, checkOneOf, inRange, isInteger, numberFromText } from '../validate.js';
 import {
   errorResponse,
   jsonResponse,
@@ -29,7 +30,7 @@ import {
   unavailableError,
   unsupportedTypeError,
 } from './http-errors.js';
-import { type CodecFormat, type ImageCodec, IMAGE_MEDIA_TYPES, isCodecFormat, MEDIA_TYPE_BY_FORMAT } from './image-codec.js';
+import { CODEC_FORMATS, type CodecFormat, type ImageCodec, IMAGE_MEDIA_TYPES, MEDIA_TYPE_BY_FORMAT } from './image-codec.js';
 import type { InferencePool } from './pool-types.js';
 import { readUploadedImage } from './request-image.js';
 import { blend } from '../infer/blend.js';
@@ -105,10 +106,10 @@ const PREFLIGHT_HEADERS = Object.freeze({
  * const response = await service.fetch(new Request('http://x/healthz'));
  */
 export function createService(options: ServiceOptions): Service {
-  const maxBodyBytes = positiveInteger(options.maxBodyBytes ?? DEFAULT_SERVICE_OPTIONS.maxBodyBytes, 'options.maxBodyBytes');
-  const maxPixels = positiveInteger(options.maxPixels ?? DEFAULT_SERVICE_OPTIONS.maxPixels, 'options.maxPixels');
-  const retryAfterSeconds = positiveInteger(options.retryAfterSeconds ?? DEFAULT_SERVICE_OPTIONS.retryAfterSeconds, 'options.retryAfterSeconds');
-  if (options.timeoutMs !== undefined) positiveInteger(options.timeoutMs, 'options.timeoutMs');
+  const maxBodyBytes = checkInteger(options.maxBodyBytes ?? DEFAULT_SERVICE_OPTIONS.maxBodyBytes, 'options.maxBodyBytes', 1);
+  const maxPixels = checkInteger(options.maxPixels ?? DEFAULT_SERVICE_OPTIONS.maxPixels, 'options.maxPixels', 1);
+  const retryAfterSeconds = checkInteger(options.retryAfterSeconds ?? DEFAULT_SERVICE_OPTIONS.retryAfterSeconds, 'options.retryAfterSeconds', 1);
+  if (options.timeoutMs !== undefined) checkInteger(options.timeoutMs, 'options.timeoutMs', 1);
   const { codec } = options;
   // A Map, not an object: `__proto__` or `constructor` can never match.
   const models = new Map<string, ServiceModel>();
@@ -281,28 +282,19 @@ function parseQuery(params: URLSearchParams, task: 'style' | 'sr'): Query {
   const query: Query = { ...DEFAULT_QUERY };
   for (const [key, value] of params) {
     if (key === 'format') {
-      if (!isCodecFormat(value)) throw optionRangeError('query.format', `one of ${Object.keys(MEDIA_TYPE_BY_FORMAT).join(', ')}`, value);
-      query.format = value;
+      query.format = checkOneOf(value, 'query.format', CODEC_FORMATS);
     } else if (key === 'quality') {
-      const quality = Number(value);
-      if (value.trim() === '' || !Number.isInteger(quality) || quality < 1 || quality > 100) {
-        throw optionRangeError('query.quality', 'an integer from 1 to 100', value);
-      }
+      const quality = numberFromText(value);
+      if (!(isInteger(quality) && inRange(quality, 1, 100))) throw optionRangeError('query.quality', 'an integer from 1 to 100', value);
       query.quality = quality;
     } else if (key === 'strength') {
       if (task !== 'style') throw optionRangeError('query.strength', 'absent for upscaling (it blends a stylised image with its input)', value);
-      const strength = Number(value);
-      if (value.trim() === '' || !(strength >= 0 && strength <= 1)) throw optionRangeError('query.strength', 'a number from 0 to 1', value);
+      const strength = numberFromText(value);
+      if (!inRange(strength, 0, 1)) throw optionRangeError('query.strength', 'a number from 0 to 1', value);
       query.strength = strength;
     } else {
       throw optionRangeError(`query.${key}`, 'absent (known parameters: format, quality, strength)', value);
     }
   }
   return query;
-}
-
-function positiveInteger(value: unknown, path: string): number {
-  if (typeof value !== 'number') throw optionTypeError(path, 'a positive integer', value);
-  if (!Number.isInteger(value) || value < 1) throw optionRangeError(path, 'a positive integer', value);
-  return value;
 }

@@ -7,7 +7,9 @@
 import { decodeToRgb } from '../data/image-io.js';
 import { loadSharp } from '../data/sharp.js';
 import { perceptualError } from '../errors.js';
-import type { CodecFormat, CodecImage, ImageCodec, ImageProbe } from './image-codec.js';
+import { firstLine } from '../first-line.js';
+import type { RgbImage } from '../pixels.js';
+import type { CodecFormat, ImageCodec, ImageProbe } from './image-codec.js';
 
 /**
  * The sharp codec. `probe` reads only the header (sharp `metadata()`), so a
@@ -25,7 +27,7 @@ export const sharpCodec: ImageCodec = Object.freeze({
     }
   },
 
-  async decode(bytes: Uint8Array): Promise<CodecImage> {
+  async decode(bytes: Uint8Array): Promise<RgbImage> {
     try {
       return await decodeToRgb(bytes);
     } catch (error) {
@@ -33,7 +35,7 @@ export const sharpCodec: ImageCodec = Object.freeze({
     }
   },
 
-  async encode(image: CodecImage, options: { format: CodecFormat; quality: number }): Promise<Uint8Array> {
+  async encode(image: RgbImage, options: { format: CodecFormat; quality: number }): Promise<Uint8Array> {
     const pipeline = (await loadSharp())(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
     const encoded =
       options.format === 'png'
@@ -47,6 +49,5 @@ export const sharpCodec: ImageCodec = Object.freeze({
 });
 
 function decodeError(error: unknown): Error {
-  const detail = (error instanceof Error ? error.message : String(error)).split('\n')[0];
-  return perceptualError('E_IMAGE_DECODE', `Cannot decode the request body as an image: ${detail}. Send a PNG, JPEG or WebP file as the body.`, error);
+  return perceptualError('E_IMAGE_DECODE', `Cannot decode the request body as an image: ${firstLine(error)}. Send a PNG, JPEG or WebP file as the body.`, error);
 }

@@ -4,13 +4,8 @@
  * runtime passes one built on its own decoder (`createImageBitmap`,
  * OffscreenCanvas, a WASM codec). Also the media types the service reads.
  */
-
-/** An 8-bit interleaved RGB image (`width * height * 3` bytes, row-major). */
-export interface CodecImage {
-  readonly data: Uint8Array;
-  readonly width: number;
-  readonly height: number;
-}
+import type { RgbImage } from '../pixels.js';
+import { isOneOf } from '../validate.js';
 
 /** Formats the service reads and writes, by media type. */
 export const IMAGE_MEDIA_TYPES = Object.freeze({
@@ -28,9 +23,12 @@ export const MEDIA_TYPE_BY_FORMAT: Readonly<Record<CodecFormat, ImageMediaType>>
   webp: 'image/webp',
 });
 
+/** The formats the codec writes. */
+export const CODEC_FORMATS = Object.freeze(Object.keys(MEDIA_TYPE_BY_FORMAT) as CodecFormat[]);
+
 /** `true` when `value` is a format the codec writes. */
 export function isCodecFormat(value: unknown): value is CodecFormat {
-  return typeof value === 'string' && Object.hasOwn(MEDIA_TYPE_BY_FORMAT, value);
+  return isOneOf(value, CODEC_FORMATS);
 }
 
 /** What a codec learns from an image's header without decoding its pixels. */
@@ -53,7 +51,7 @@ export interface ImageCodec {
    * alpha composited over white (as src/data/image-tensor.ts does).
    * @throws PerceptualError E_IMAGE_DECODE when the bytes are not a readable image.
    */
-  decode(bytes: Uint8Array): Promise<CodecImage>;
+  decode(bytes: Uint8Array): Promise<RgbImage>;
   /** Encodes 8-bit RGB. `quality` (1..100) applies to JPEG and WebP. */
-  encode(image: CodecImage, options: { format: CodecFormat; quality: number }): Promise<Uint8Array>;
+  encode(image: RgbImage, options: { format: CodecFormat; quality: number }): Promise<Uint8Array>;
 }

@@ -1,41 +1,23 @@
 /**
- * @file An `InferencePool` that runs the network in this thread, one job at
- * a time: for edge runtimes and browsers without workers, and for tests.
- * Jobs run in arrival order; at most `maxQueue` wait behind the running one,
- * the next is refused with E_QUEUE_FULL; signal, timeoutMs and close answer
- * as in the worker pool (the shared job queue, job-queue.ts). Images larger
- * than `tile` go through src/infer's seamless tiling (style tiles share
- * whole-image instance-norm statistics; SR tiles are exact), and the job
- * yields to the event loop before each region, so the thread keeps serving
- * requests and an abort or timeout takes effect at the next region.
+ * @file `createInProcessPool`: the in-thread pool of loaded-model-pool.ts,
+ * taking a model by path as well (Node: the path is loaded with
+ * loadTransformModel, a `.safetensors` file or an ml5 checkpoint folder).
+ * For edge runtimes and browsers without workers, and for tests.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { optionTypeError, throwIfAborted } from '../errors.js';
-import { inferImageWith, type ResolvedInferOptions, resolveInferOptions } from '../infer/infer-image.js';
-import { inferRegion } from '../infer/infer-region.js';
-import { checkRgbImage } from '../infer/rgb-image.js';
-import { parseModel } from '../weights/model-file.js';
-import type { TransformModel } from '../types.js';
-import { countOption, createJobQueue, timeoutOption } from './job-queue.js';
-import { poolClosedError } from './pool-errors.js';
-import type { InferencePool, PoolStats, RgbImage, RunOptions } from './pool-types.js';
+import { optionTypeError } from '../errors.js';
+import { countOption, timeoutOption } from './job-queue.js';
+import { createLoadedModelPool, DEFAULT_LOADED_MODEL_POOL_OPTIONS, type LoadedModelPoolOptions } from './loaded-model-pool.js';
+import type { InferencePool } from './pool-types.js';
 
 /** Options of createInProcessPool. */
-export interface InProcessPoolOptions {
+export interface InProcessPoolOptions extends Omit<LoadedModelPoolOptions, 'model'> {
   /** A loaded model (the pool takes ownership and disposes it on close), model-file bytes, or (Node only) a path. */
-  model: TransformModel | Uint8Array | string;
-  /** Jobs allowed to wait behind the running one (default 16; 0: refuse while busy). */
-  maxQueue?: number;
-  /** Default per-job limit in ms, counted from `run` (queue wait included); 0 (the default) for none. */
-  timeoutMs?: number;
-  /** Default tile edge in input pixels: larger images are tiled (default: src/infer's DEFAULT_INFER_OPTIONS). */
-  tile?: number;
-  /** Default context per tile side in input pixels (default: the network's receptive radius). */
-  overlap?: number;
+  model: LoadedModelPoolOptions['model'] | string;
 }
 
 /** Defaults of InProcessPoolOptions. */
-export const DEFAULT_IN_PROCESS_POOL_OPTIONS = Object.freeze({ maxQueue: 16, timeoutMs: 0 });
+export const DEFAULT_IN_PROCESS_POOL_OPTIONS = DEFAULT_LOADED_MODEL_POOL_OPTIONS;
 
 /**
  * Creates an in-process pool. The tfjs backend must already be active
@@ -46,82 +28,20 @@ export const DEFAULT_IN_PROCESS_POOL_OPTIONS = Object.freeze({ maxQueue: 16, tim
  * const out = await pool.run({ data, width, height });
  */
 export async function createInProcessPool(options: InProcessPoolOptions): Promise<InferencePool> {
-  const maxQueue = countOption('options.maxQueue', options.maxQueue, DEFAULT_IN_PROCESS_POOL_OPTIONS.maxQueue, 0);
-  const timeoutMs = timeoutOption('options.timeoutMs', options.timeoutMs, DEFAULT_IN_PROCESS_POOL_OPTIONS.timeoutMs);
-  const model = await resolveModel(options.model);
-  const tiling = (tile: number | undefined, overlap: number | undefined) => ({
-    ...(tile !== undefined ? { tile } : {}),
-    ...(overlap !== undefined ? { overlap } : {}),
-  });
-  // Fail at creation, not on the first request, for a tile the network cannot use.
-  resolveInferOptions(model.arch, tiling(options.tile, options.overlap));
-  const queue = createJobQueue({ concurrency: 1, maxQueue, closedError: () => poolClosedError('createInProcessPool') });
-  let closing: Promise<void> | undefined;
-
-  return {
-    task: model.arch.task,
-    scale: model.arch.task === 'sr' ? model.arch.scale : 1,
-    get stats(): PoolStats {
-      return { ...queue.stats, workers: 1, restarts: 0 };
-    },
-    run(image: RgbImage, runOptions: RunOptions = {}): Promise<RgbImage> {
-      // Bad options or images reject like every other failure, never throw synchronously.
-      try {
-        checkRgbImage(image);
-        const inferOptions = resolveInferOptions(model.arch, tiling(runOptions.tile ?? options.tile, runOptions.overlap ?? options.overlap));
-        const limit = timeoutOption('options.timeoutMs', runOptions.timeoutMs, timeoutMs);
-        return queue.run(
-          async (signal) => {
-            // Yield first, so callers that queue in the same tick see a busy pool.
-            await nextTask();
-            return runJob(model, image, inferOptions, signal, runOptions.onProgress);
-          },
-          { ...(runOptions.signal ? { signal: runOptions.signal } : {}), timeoutMs: limit },
-        );
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    },
-    close(): Promise<void> {
-      closing ??= queue.close().then(() => tf.dispose(Object.values(model.params)));
-      return closing;
-    },
-  };
-}
-
-/**
- * Runs one job through src/infer (whole, or tiled with whole-image norm
- * statistics for style), yielding a macrotask before each region so the
- * thread keeps serving and a cancel lands at the next region.
- */
-function runJob(model: TransformModel, image: RgbImage, options: ResolvedInferOptions, signal: AbortSignal, onProgress: RunOptions['onProgress']): Promise<RgbImage> {
-  return inferImageWith(
-    model.arch,
-    image,
-    options,
-    async (request, regionSignal) => {
-      await nextTask();
-      throwIfAborted(regionSignal);
-      return inferRegion(model, request);
-    },
-    signal,
-    onProgress,
-  );
-}
-
-async function resolveModel(model: InProcessPoolOptions['model']): Promise<TransformModel> {
-  if (typeof model === 'string') {
-    const { loadTransformModel } = await import('../weights/load-transform-model.js');
-    return loadTransformModel(model);
+  const given: unknown = options?.model;
+  if (typeof given !== 'string') {
+    if (given === null || typeof given !== 'object') throw optionTypeError('options.model', 'a TransformModel, model-file bytes or a path', given);
+    return createLoadedModelPool(options as LoadedModelPoolOptions);
   }
-  if (model instanceof Uint8Array) return parseModel(model, 'model bytes');
-  if (model === null || typeof model !== 'object' || !('arch' in model) || !('params' in model)) {
-    throw optionTypeError('options.model', 'a TransformModel, model-file bytes or a path', model);
+  // Checked before the file is read, so a bad option costs no load.
+  countOption('options.maxQueue', options.maxQueue, DEFAULT_IN_PROCESS_POOL_OPTIONS.maxQueue, 0);
+  timeoutOption('options.timeoutMs', options.timeoutMs, DEFAULT_IN_PROCESS_POOL_OPTIONS.timeoutMs);
+  const { loadTransformModel } = await import('../weights/load-transform-model.js');
+  const model = await loadTransformModel(given);
+  try {
+    return await createLoadedModelPool({ ...options, model });
+  } catch (error) {
+    tf.dispose(Object.values(model.params));
+    throw error;
   }
-  return model;
-}
-
-/** Resolves on a later macrotask (setTimeout exists in Node, browsers and edge runtimes). */
-function nextTask(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
 }

@@ -22,7 +22,7 @@
  * - settling removes the job's timer and abort listener, so a long-lived
  *   signal shared by many jobs holds none of them.
  */
-import { optionRangeError, optionTypeError } from '../errors.js';
+import { optionalIntegerAtLeast } from '../validate.js';
 import { onAbort } from './on-abort.js';
 import { jobAbortedError, jobTimeoutError, poolClosedError, queueFullError } from './pool-errors.js';
 
@@ -193,7 +193,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
  * @throws TypeError E_OPTIONS for a non-number; RangeError E_OPTIONS for a fraction or a value below `min`
  */
 export function countOption(path: string, value: unknown, fallback: number, min: number): number {
-  return integer(path, value, fallback, min, `an integer >= ${min}`);
+  return optionalIntegerAtLeast(value, path, min, fallback);
 }
 
 /**
@@ -201,12 +201,5 @@ export function countOption(path: string, value: unknown, fallback: number, min:
  * @throws TypeError E_OPTIONS for a non-number; RangeError E_OPTIONS for a fraction or a negative value
  */
 export function timeoutOption(path: string, value: unknown, fallback: number): number {
-  return integer(path, value, fallback, 0, 'an integer >= 0 (milliseconds; 0 for no limit)');
-}
-
-function integer(path: string, value: unknown, fallback: number, min: number, expected: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number') throw optionTypeError(path, expected, value);
-  if (!Number.isInteger(value) || value < min) throw optionRangeError(path, expected, value);
-  return value;
+  return optionalIntegerAtLeast(value, path, 0, fallback, 'an integer >= 0 (milliseconds; 0 for no limit)');
 }

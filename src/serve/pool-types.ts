@@ -2,8 +2,7 @@
  * @file The inference pool's public types: one `InferencePool` interface
  * behind the Node (piscina) and, later, browser (comlink) implementations.
  */
-export type { RgbImage } from '../infer/rgb-image.js';
-import type { RgbImage } from '../infer/rgb-image.js';
+import type { RgbImage } from '../pixels.js';
 import type { ProgressCallback } from '../infer/run-tiled.js';
 
 /** Options of createPool. */

@@ -20,7 +20,7 @@ import type { Piscina } from 'piscina';
 import { optionRangeError, optionTypeError, perceptualError } from '../errors.js';
 import { inferImageWith, resolveInferOptions, type ResolvedInferOptions } from '../infer/infer-image.js';
 import type { RegionRequest, RegionResult } from '../infer/infer-region.js';
-import { checkRgbImage, type RgbImage } from '../infer/rgb-image.js';
+import { checkRgbImage, type RgbImage } from '../pixels.js';
 import type { TransformArch } from '../types.js';
 import { countOption, createJobQueue, timeoutOption } from './job-queue.js';
 import { workerReportedError } from './pool-errors.js';
@@ -28,7 +28,7 @@ import type { InferencePool, PoolOptions, PoolStats, RunOptions } from './pool-t
 import { retryOnceOnCrash } from './retry-once-on-crash.js';
 import type { WorkerReply, WorkerTask } from './worker-protocol.js';
 
-export type { InferencePool, PoolOptions, PoolStats, RgbImage, RunOptions } from './pool-types.js';
+export type { InferencePool, PoolOptions, PoolStats, RunOptions } from './pool-types.js';
 
 /** Defaults of PoolOptions (workers: os.availableParallelism(); maxQueue: 4 x workers). */
 export const DEFAULT_POOL_OPTIONS = Object.freeze({ timeoutMs: 300_000, queuePerWorker: 4 } as const);

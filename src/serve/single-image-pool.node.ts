@@ -11,7 +11,8 @@ import { DEFAULT_INFER_OPTIONS } from '../infer/infer-image.js';
 import { createBandRunner, type BandRunner } from './band-runner.node.js';
 import { timeoutOption } from './job-queue.js';
 import { createPool, DEFAULT_POOL_OPTIONS } from './pool.node.js';
-import type { InferencePool, PoolOptions, PoolStats, RgbImage, RunOptions } from './pool-types.js';
+import type { RgbImage } from '../pixels.js';
+import type { InferencePool, PoolOptions, PoolStats, RunOptions } from './pool-types.js';
 
 /**
  * Opens the runner that suits the model: row bands for a style model, else the pool.

@@ -5,7 +5,7 @@
  * import them from here, so src never imports a worker entry.
  */
 import type { RegionRequest, RegionResult } from '../infer/infer-region.js';
-import type { RgbImage } from '../infer/rgb-image.js';
+import type { RgbImage } from '../pixels.js';
 import type { StyleArch, TransformArch } from '../types.js';
 import type { BandExchange } from './band-exchange.js';
 

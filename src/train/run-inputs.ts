@@ -5,6 +5,7 @@
  */
 import { loadSharp } from '../data/sharp.js';
 import { perceptualError } from '../errors.js';
+import { firstLine } from '../first-line.js';
 import { checkImageHeader } from '../data/image-header.js';
 import { type ImageLimits, resolvedMaxPixels } from '../data/image-limits.js';
 import type { PlainBatch } from '../data/sr-degradation.js';
@@ -94,6 +95,6 @@ export async function loadStyleImage(path: string, size: number, limits: ImageLi
     const { data, info } = await (await loadSharp())(path, { limitInputPixels: resolvedMaxPixels(limits) }).resize(size, size, { fit: 'inside' }).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     return { shape: [1, info.height, info.width, 3], data: Float32Array.from(data, (v) => v / 255) };
   } catch (error) {
-    throw perceptualError('E_IMAGE_DECODE', `Cannot read the style image ${path}: ${(error as Error).message.split('\n')[0]}. Pass a readable JPEG, PNG or WebP with --style.`, error);
+    throw perceptualError('E_IMAGE_DECODE', `Cannot read the style image ${path}: ${firstLine(error)}. Pass a readable JPEG, PNG or WebP with --style.`, error);
   }
 }

@@ -8,6 +8,7 @@ import { optionRangeError, optionTypeError } from '../errors.js';
 import { SR_DEGRADATIONS, type SrDegradation } from '../data/sr-degradation.js';
 import type { PerceptualLossOptions } from '../losses/perceptual-options.js';
 import { lossRecipe } from './loss-recipes.js';
+import { checkInteger, checkOneOf, nonEmptyString, nonNegativeNumber, positiveNumber } from '../validate.js';
 import type { SrArch, StyleArch } from '../types.js';
 
 /** The two tasks of the paper, and distillation of a style model into a slimmer one. */
@@ -165,23 +166,6 @@ export const DEFAULT_TRAIN_OPTIONS = Object.freeze({
   workers: 1,
 });
 
-function positiveInteger(path: string, value: unknown): number {
-  if (typeof value !== 'number') throw optionTypeError(path, 'a positive integer', value);
-  if (!Number.isInteger(value) || value < 1) throw optionRangeError(path, 'a positive integer', value);
-  return value;
-}
-
-function nonNegative(path: string, value: unknown, integer = false): number {
-  if (typeof value !== 'number') throw optionTypeError(path, `a non-negative ${integer ? 'integer' : 'number'}`, value);
-  if (!Number.isFinite(value) || value < 0 || (integer && !Number.isInteger(value))) throw optionRangeError(path, `a non-negative ${integer ? 'integer' : 'number'}`, value);
-  return value;
-}
-
-function text(path: string, value: unknown): string {
-  if (typeof value !== 'string' || value === '') throw optionTypeError(path, 'a non-empty string', value);
-  return value;
-}
-
 /**
  * `given` over the task's default loss. The defaults' per-layer weights belong
  * to the defaults' layers: where `given` lists its own layers and no weights
@@ -203,13 +187,12 @@ function mergeLoss(defaults: PerceptualLossOptions, given: PerceptualLossOptions
  * @throws TypeError / RangeError E_OPTIONS naming the option and how to fix it
  */
 export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions {
-  const task = options.task;
-  if (task === undefined || !TRAIN_TASKS.includes(task)) throw optionRangeError('options.task', `one of ${TRAIN_TASKS.join(', ')}`, task);
+  const task = checkOneOf(options.task, 'options.task', TRAIN_TASKS);
   const defaults = TASK_DEFAULTS[task];
   const dataList = options.data === undefined ? [] : typeof options.data === 'string' ? [options.data] : [...options.data];
   if (dataList.length === 0) throw optionTypeError('options.data (--data)', 'one or more folders of training images', options.data);
-  dataList.forEach((d, i) => text(`options.data[${i}]`, d));
-  const out = text('options.out (--out)', options.out);
+  dataList.forEach((d, i) => nonEmptyString(d, `options.data[${i}]`));
+  const out = nonEmptyString(options.out, 'options.out (--out)');
   if (task === 'style' && (options.style === undefined || options.style === '')) {
     throw optionTypeError('options.style (--style)', 'the path of a style image', options.style);
   }
@@ -218,30 +201,24 @@ export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions
     throw optionTypeError('options.teacher (--teacher)', 'a style model file or an ml5 checkpoint folder to learn from', options.teacher);
   }
   if (task !== 'distill' && options.teacher !== undefined) throw optionRangeError('options.teacher (--teacher)', `absent for the ${task} task (only distill has a teacher)`, options.teacher);
-  const iterations = options.iterations === undefined ? null : positiveInteger('options.iterations', options.iterations);
-  const epochs = options.epochs === undefined ? null : positiveInteger('options.epochs', options.epochs);
-  const lr = options.lr ?? DEFAULT_TRAIN_OPTIONS.lr;
-  if (typeof lr !== 'number' || !(lr > 0) || !Number.isFinite(lr)) throw optionRangeError('options.lr (--lr)', 'a positive number', lr);
-  const seed = options.seed ?? DEFAULT_TRAIN_OPTIONS.seed;
-  if (!Number.isInteger(seed)) throw optionTypeError('options.seed (--seed)', 'an integer', seed);
-  const dtype = options.dtype ?? DEFAULT_TRAIN_OPTIONS.dtype;
-  if (dtype !== 'F32' && dtype !== 'F16') throw optionRangeError('options.dtype', 'one of F32, F16', dtype);
-  const degradation = options.degradation ?? SR_DEGRADATIONS[0];
-  if (!SR_DEGRADATIONS.includes(degradation)) throw optionRangeError('options.degradation (--degradation)', `one of ${SR_DEGRADATIONS.join(', ')}`, degradation);
+  const iterations = options.iterations === undefined ? null : checkInteger(options.iterations, 'options.iterations', 1);
+  const epochs = options.epochs === undefined ? null : checkInteger(options.epochs, 'options.epochs', 1);
+  const lr = positiveNumber(options.lr ?? DEFAULT_TRAIN_OPTIONS.lr, 'options.lr (--lr)');
+  const seed = checkInteger(options.seed ?? DEFAULT_TRAIN_OPTIONS.seed, 'options.seed (--seed)');
+  const dtype = checkOneOf(options.dtype ?? DEFAULT_TRAIN_OPTIONS.dtype, 'options.dtype', ['F32', 'F16'] as const);
+  const degradation = checkOneOf(options.degradation ?? SR_DEGRADATIONS[0], 'options.degradation (--degradation)', SR_DEGRADATIONS);
   if (task !== 'sr' && options.degradation !== undefined) throw optionRangeError('options.degradation (--degradation)', `absent for the ${task} task`, options.degradation);
-  const lossPreprocess = options.lossPreprocess ?? DEFAULT_TRAIN_OPTIONS.lossPreprocess;
-  if (!['identity', '255', 'minus-one-one'].includes(lossPreprocess)) throw optionRangeError('options.lossPreprocess', 'one of identity, 255, minus-one-one', lossPreprocess);
-  const lossBorder = options.lossBorder ?? 'zero';
-  if (!LOSS_BORDERS.includes(lossBorder)) throw optionRangeError('options.lossBorder (--loss-border)', `one of ${LOSS_BORDERS.join(', ')}`, lossBorder);
-  const lossNetwork = text('options.lossNetwork (--loss-network)', options.lossNetwork ?? DEFAULT_TRAIN_OPTIONS.lossNetwork);
-  const batchSize = positiveInteger('options.batchSize (--batch-size)', options.batchSize ?? DEFAULT_TRAIN_OPTIONS.batchSize);
+  const lossPreprocess = checkOneOf(options.lossPreprocess ?? DEFAULT_TRAIN_OPTIONS.lossPreprocess, 'options.lossPreprocess', ['identity', '255', 'minus-one-one'] as const);
+  const lossBorder = checkOneOf(options.lossBorder ?? 'zero', 'options.lossBorder (--loss-border)', LOSS_BORDERS);
+  const lossNetwork = nonEmptyString(options.lossNetwork ?? DEFAULT_TRAIN_OPTIONS.lossNetwork, 'options.lossNetwork (--loss-network)');
+  const batchSize = checkInteger(options.batchSize ?? DEFAULT_TRAIN_OPTIONS.batchSize, 'options.batchSize (--batch-size)', 1);
   const resolved: ResolvedTrainOptions = {
     task,
     data: dataList,
     out,
     style: options.style ?? null,
     teacher: options.teacher ?? null,
-    styleSize: positiveInteger('options.styleSize (--style-size)', options.styleSize ?? DEFAULT_TRAIN_OPTIONS.styleSize),
+    styleSize: checkInteger(options.styleSize ?? DEFAULT_TRAIN_OPTIONS.styleSize, 'options.styleSize (--style-size)', 1),
     arch: { ...(options.arch ?? {}) },
     loss: mergeLoss(lossRecipe(task, lossNetwork) ?? defaults.loss, options.loss ?? {}),
     lossNetwork,
@@ -249,21 +226,21 @@ export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions
     lossTaps: options.lossTaps ? [...options.lossTaps] : null,
     lossPreprocess,
     lossBorder,
-    imageSize: positiveInteger('options.imageSize (--image-size)', options.imageSize ?? defaults.imageSize),
+    imageSize: checkInteger(options.imageSize ?? defaults.imageSize, 'options.imageSize (--image-size)', 1),
     degradation,
     batchSize,
     iterations: iterations ?? (epochs === null ? DEFAULT_TRAIN_OPTIONS.iterations : null),
     epochs,
     lr,
-    lrDecay: nonNegative('options.lrDecay (--lr-decay)', options.lrDecay ?? DEFAULT_TRAIN_OPTIONS.lrDecay),
+    lrDecay: nonNegativeNumber(options.lrDecay ?? DEFAULT_TRAIN_OPTIONS.lrDecay, 'options.lrDecay (--lr-decay)'),
     seed,
     flip: options.flip ?? DEFAULT_TRAIN_OPTIONS.flip,
-    checkpointEvery: positiveInteger('options.checkpointEvery (--checkpoint-every)', options.checkpointEvery ?? DEFAULT_TRAIN_OPTIONS.checkpointEvery),
-    keepCheckpoints: positiveInteger('options.keepCheckpoints', options.keepCheckpoints ?? DEFAULT_TRAIN_OPTIONS.keepCheckpoints),
-    previewEvery: nonNegative('options.previewEvery (--preview-every)', options.previewEvery ?? DEFAULT_TRAIN_OPTIONS.previewEvery, true),
-    previewCount: nonNegative('options.previewCount', options.previewCount ?? DEFAULT_TRAIN_OPTIONS.previewCount, true),
+    checkpointEvery: checkInteger(options.checkpointEvery ?? DEFAULT_TRAIN_OPTIONS.checkpointEvery, 'options.checkpointEvery (--checkpoint-every)', 1),
+    keepCheckpoints: checkInteger(options.keepCheckpoints ?? DEFAULT_TRAIN_OPTIONS.keepCheckpoints, 'options.keepCheckpoints', 1),
+    previewEvery: checkInteger(options.previewEvery ?? DEFAULT_TRAIN_OPTIONS.previewEvery, 'options.previewEvery (--preview-every)', 0),
+    previewCount: checkInteger(options.previewCount ?? DEFAULT_TRAIN_OPTIONS.previewCount, 'options.previewCount', 0),
     dtype,
-    init: options.init === undefined ? null : text('options.init (--init)', options.init),
+    init: options.init === undefined ? null : nonEmptyString(options.init, 'options.init (--init)'),
     workers: resolveWorkers(options.workers, batchSize),
   };
   if (task === 'sr') {
@@ -281,13 +258,11 @@ export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions
 export function resolveWorkers(workers: unknown, batchSize: number): number {
   const path = 'options.workers (--workers)';
   if (workers === undefined) return DEFAULT_TRAIN_OPTIONS.workers;
-  const expected = 'a positive integer, the number of worker threads that share each batch (1: train in this thread)';
-  if (typeof workers !== 'number') throw optionTypeError(path, expected, workers);
-  if (!Number.isInteger(workers) || workers < 1) throw optionRangeError(path, expected, workers);
-  if (workers > batchSize) {
-    throw optionRangeError(path, `at most the batch size ${batchSize}, since each worker takes a contiguous part of every batch; lower --workers or raise --batch-size`, workers);
+  const count = checkInteger(workers, path, 1, Infinity, 'a positive integer, the number of worker threads that share each batch (1: train in this thread)');
+  if (count > batchSize) {
+    throw optionRangeError(path, `at most the batch size ${batchSize}, since each worker takes a contiguous part of every batch; lower --workers or raise --batch-size`, count);
   }
-  return workers;
+  return count;
 }
 
 /** The total number of steps of a run: iterations, or epochs x batches per epoch. */

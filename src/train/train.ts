@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor3D, Variable } from '@tensorflow/tfjs-core';
 import { mkdir } from 'node:fs/promises';
 import { optionRangeError, perceptualError } from '../errors.js';
+import { checkInteger } from '../validate.js';
 import { loadCenterCrops } from '../data/center-crop.js';
 import { openImageDataset, type ImageDataset } from '../data/dataset.js';
 import { degradeForSr, type PlainBatch } from '../data/sr-degradation.js';
@@ -95,7 +96,7 @@ export async function resumeTraining(runDir: string, given: TrainOptions = {}, h
   const warn = (message: string) => hooks.onEvent?.({ type: 'warning', message });
   const latest = await loadLatestCheckpoint(runDir, warn);
   if (given.iterations !== undefined) {
-    if (!Number.isInteger(given.iterations) || given.iterations < 1) throw optionRangeError('iterations (--iterations)', 'a positive integer', given.iterations);
+    checkInteger(given.iterations, 'iterations (--iterations)', 1);
     checkResumeIterations(runDir, given.iterations, latest?.checkpoint.step ?? 0);
     resolved = { ...resolved, iterations: given.iterations, epochs: null };
   }

@@ -6,15 +6,12 @@
  * sends folder URLs here).
  */
 import { abortError, optionTypeError } from '../errors.js';
+import { fetchBytes, type FetchBytesOptions } from '../fetch-bytes.js';
 import type { TransformModel } from '../types.js';
 import { ML5_MANIFEST, readMl5Checkpoint } from './read-ml5-checkpoint.js';
 
-/** Options of {@link fetchMl5Checkpoint}. */
-export interface FetchMl5CheckpointOptions {
-  /** The fetch to use (default the global one): for tests, or a fetch that adds credentials. */
-  readonly fetch?: (input: string, init?: { signal?: AbortSignal }) => Promise<Response>;
-  readonly signal?: AbortSignal;
-}
+/** Options of {@link fetchMl5Checkpoint}: the fetch to use (default the global one) and an abort signal. */
+export type FetchMl5CheckpointOptions = Pick<FetchBytesOptions, 'fetch' | 'signal'>;
 
 /**
  * True when `url` names an ml5 checkpoint rather than a model file: its path
@@ -58,24 +55,14 @@ export function ml5CheckpointFolder(url: string | URL): URL {
  */
 export function fetchMl5Checkpoint(url: string | URL, options: FetchMl5CheckpointOptions = {}): Promise<TransformModel> {
   const folder = ml5CheckpointFolder(url);
-  const get = options.fetch ?? ((input: string, init?: { signal?: AbortSignal }) => fetch(input, init));
   const where = (name: string): string => new URL(encodeURIComponent(name), folder).href;
   const signal = options.signal;
+  const statusHint = `check that the URL is the checkpoint folder, the one holding ${ML5_MANIFEST}`;
   const read = readMl5Checkpoint({
     location: folder.href,
     where,
     readErrorCode: 'E_DOWNLOAD',
-    async read(name) {
-      let response: Response;
-      try {
-        response = await get(where(name), signal ? { signal } : undefined);
-      } catch (error) {
-        // Browsers report a CORS refusal as a bare network error, so name that cause too.
-        throw new Error(`${(error as Error).message} (a network error, or the server does not allow this origin to read it)`, { cause: error });
-      }
-      if (!response.ok) throw new Error(`HTTP ${response.status}; check that the URL is the checkpoint folder, the one holding ${ML5_MANIFEST}`);
-      return new Uint8Array(await response.arrayBuffer());
-    },
+    read: (name) => fetchBytes(where(name), { ...options, statusHint }),
   });
   // An abort shows up as a failed read; report it as the cancellation it is.
   return read.catch((error: unknown) => {

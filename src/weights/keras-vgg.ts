@@ -13,6 +13,7 @@
 import { existsSync } from 'node:fs';
 import h5wasm from 'h5wasm/node';
 import { perceptualError } from '../errors.js';
+import { firstLine } from '../first-line.js';
 import { VGG_CONVS, type VggConvSpec, type VggNetwork } from '../networks/vgg-layers.js';
 import type { VggConvWeights, VggWeights } from '../networks/vgg-weights.js';
 
@@ -62,7 +63,7 @@ function readFloats(source: string, name: string, dataset: H5Dataset, expected: 
 function hdf5Reason(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   const details = [...text.matchAll(/\(\): (.+)$/gm)].map((m) => m[1]!.trim());
-  return details[details.length - 1] ?? text.split('\n')[0] ?? 'unknown error';
+  return details[details.length - 1] ?? (firstLine(error) || 'unknown error');
 }
 
 /**

@@ -427,7 +427,7 @@ if (!existsSync(CHROMIUM)) {
     await f.page.goto(`${f.base}/index.html?model=models/missing.safetensors`);
     const status = await settled();
     assert.is(status.state, 'error');
-    assert.match(status.text, /models\/missing\.safetensors failed with HTTP 404/);
+    assert.match(status.text, /Cannot fetch the model \S*models\/missing\.safetensors: HTTP 404; check the URL/);
     assert.equal(f.errors, []);
   });
 }

@@ -242,8 +242,8 @@ test('signal and timeoutMs stay on this thread; the rest of the options reach th
   const { stylizer, workers } = await setup();
   try {
     await stylizer.loadModel(MODEL_URL);
-    await stylizer.stylize(image(3), { signal: new AbortController().signal, timeoutMs: 5000, tile: 128, normStats: 'per-tile' });
-    assert.equal(workers[0]!.calls.at(-1), ['stylize', 3, { tile: 128, normStats: 'per-tile' }]);
+    await stylizer.stylize(image(3), { signal: new AbortController().signal, timeoutMs: 5000, tile: 128, tiling: 'always' });
+    assert.equal(workers[0]!.calls.at(-1), ['stylize', 3, { tile: 128, tiling: 'always' }]);
   } finally {
     stylizer.terminate();
   }

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { preserveColor } from '../../src/infer/preserve-color.js';
-import type { RgbImage } from '../../src/infer/rgb-image.js';
+import type { RgbImage } from '../../src/pixels.js';
 
 // NTSC YIQ (Gatys et al. 2016 use YIQ), written out here as a second implementation.
 const YIQ = [

@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
 import { inferImage, resolveInferOptions } from '../../src/infer/infer-image.js';
+import { inferImageWithStatistics } from '../../src/infer/statistics-options.js';
 import { inferRegion } from '../../src/infer/infer-region.js';
 import { receptiveRadius } from '../../src/infer/receptive-field.js';
 import { resolveSrArch, resolveStyleArch } from '../../src/networks/arch.js';
@@ -86,7 +87,7 @@ test('tiled style with whole-image statistics equals the whole image; per-tile s
   const image = pattern(128, 96);
   const whole = await inferImage(model, image, { tiling: 'never' });
   const shared = await inferImage(model, image, { tiling: 'always', tile: 64 });
-  const naive = await inferImage(model, image, { tiling: 'always', tile: 64, normStats: 'per-tile' });
+  const naive = await inferImageWithStatistics(model, image, { tiling: 'always', tile: 64, normStats: 'per-tile' });
   const exact = psnr(whole.data, shared.data);
   const seams = psnr(whole.data, naive.data);
   console.log(`  128x96, tile 64: PSNR tiled (shared statistics) ${exact.toFixed(2)} dB, per-tile statistics ${seams.toFixed(2)} dB`);
@@ -98,9 +99,9 @@ test('approximate (downscaled) statistics made exact layer by layer by refine pa
   const model = makeModel(SMALL_STYLE);
   const image = pattern(96, 96);
   const whole = await inferImage(model, image, { tiling: 'never' });
-  const mosaic = await inferImage(model, image, { tiling: 'always', tile: 48, statsSize: 48 });
+  const mosaic = await inferImageWithStatistics(model, image, { tiling: 'always', tile: 48, statsSize: 48 });
   // width 0.25, 1 block: c1, d1, d2, res0 x2, u1, u2 = 7 norm layers.
-  const refined = await inferImage(model, image, { tiling: 'always', tile: 48, statsSize: 48, refinePasses: 7 });
+  const refined = await inferImageWithStatistics(model, image, { tiling: 'always', tile: 48, statsSize: 48, refinePasses: 7 });
   const a = psnr(whole.data, mosaic.data);
   const b = psnr(whole.data, refined.data);
   console.log(`  96x96, tile 48, statistics from the image downscaled to 48x48: ${a.toFixed(2)} dB; after 7 refine passes: ${b.toFixed(2)} dB`);
@@ -113,7 +114,7 @@ test('tf.memory().numTensors stays flat across repeated tiled and whole runs', a
   await inferImage(model, image, { tiling: 'always', tile: 32 });
   const before = tf.memory().numTensors;
   for (let i = 0; i < 2; i++) {
-    await inferImage(model, image, { tiling: 'always', tile: 32, refinePasses: 1 });
+    await inferImageWithStatistics(model, image, { tiling: 'always', tile: 32, refinePasses: 1 });
     await inferImage(model, image, { tiling: 'never' });
   }
   assert.is(tf.memory().numTensors, before);

@@ -12,7 +12,8 @@ import { imageToTensor, tensorToRgb } from '../../src/data/image-tensor.js';
 import { resolveSrArch, resolveStyleArch } from '../../src/networks/arch.js';
 import { initParams } from '../../src/networks/init.js';
 import { transform } from '../../src/networks/transform.js';
-import type { InferencePool, RgbImage } from '../../src/serve/pool-types.js';
+import type { RgbImage } from '../../src/pixels.js';
+import type { InferencePool } from '../../src/serve/pool-types.js';
 import type { TransformModel } from '../../src/types.js';
 import { loadModel, saveModel } from '../../src/weights/model-file.node.js';
 

@@ -14,21 +14,10 @@ import { importMl5Checkpoint } from '../../src/weights/ml5-checkpoint.js';
 import { ML5_VARIABLE_ROLES } from '../../src/weights/read-ml5-checkpoint.js';
 import { useBackend } from '../helpers/backends.js';
 import { serveFiles, syntheticMl5Checkpoint, underPrefix } from '../helpers/ml5-checkpoint-server.js';
-
-type Coded = Error & { code?: string };
+import { rejection, throwsOption } from '../helpers/option-errors.js';
 
 const checkpoint = syntheticMl5Checkpoint(3);
 let server: Awaited<ReturnType<typeof serveFiles>>;
-
-/** uvu has no async throws: the rejection of `run`, which must happen. */
-async function rejection(run: () => Promise<unknown>): Promise<Coded> {
-  try {
-    await run();
-  } catch (error) {
-    return error as Coded;
-  }
-  return assert.unreachable('expected a rejection') as never;
-}
 
 test.before(async () => {
   await useBackend('cpu');
@@ -48,16 +37,7 @@ test('folder URLs: with or without the slash, or the manifest, resolve to the fo
   assert.ok(isMl5CheckpointUrl('models/wave/manifest.json'));
   assert.not.ok(isMl5CheckpointUrl('http://h/a/wave.safetensors'));
   assert.not.ok(isMl5CheckpointUrl('http://h/a/wave'));
-  const error = (() => {
-    try {
-      ml5CheckpointFolder('relative/wave/');
-    } catch (caught) {
-      return caught as Coded;
-    }
-    return undefined;
-  })();
-  assert.is(error?.code, 'E_OPTIONS');
-  assert.match(error!.message, /url must be an absolute URL of an ml5 checkpoint folder/);
+  throwsOption(() => ml5CheckpointFolder('relative/wave/'), TypeError, /url must be an absolute URL of an ml5 checkpoint folder/);
 });
 
 test('a folder URL gives the variables by index, as the directory importer does', async () => {
