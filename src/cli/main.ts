@@ -19,6 +19,7 @@ import { optimizeCommand } from './optimize.js';
 import { evalCommand } from './eval.js';
 import { exportCommand } from './export.js';
 import { modelsCommand } from './models.js';
+import { queueCommand } from './queue.js';
 import { serveCommand } from './serve.js';
 import { stylizeCommand } from './stylize.js';
 import { trainCommand } from './train.js';
@@ -36,6 +37,7 @@ const COMMANDS: readonly CommandFactory[] = [
   upscaleCommand,
   modelsCommand,
   serveCommand,
+  queueCommand,
   weightsCommand,
   trainCommand,
   exportCommand,
