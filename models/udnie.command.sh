@@ -1,0 +1,12 @@
+#!/bin/sh
+# The exact command that trained models/udnie.safetensors (run from the repository root; the
+# run directory runs/udnie holds its config, loss log and the checkpoint of the bundled step).
+# It was stopped at step 756 and the model written with `train export`.
+D=../shared/data
+node --import tsx src/cli/main.ts train style --backend wasm --style $D/images/reiinakano/style-images/udnie.jpg \
+  --data $D/train/bsds500/train --loss-network $D/darknet/darknettiny \
+  --width 0.25 --residual-blocks 3 --upsample resize --init models/wave.safetensors \
+  --image-size 128 --batch-size 4 --lr 1e-3 --iterations 3000 --seed 1 \
+  --checkpoint-every 100 --keep-checkpoints 30 --preview-every 100 \
+  --out runs/udnie/udnie.safetensors --run-dir runs/udnie
+node --import tsx src/cli/main.ts train export runs/udnie --step 756 --out models/udnie.safetensors
