@@ -5,12 +5,17 @@
  * of work; all N start together; throughput(N) / throughput(1) is reported for
  * - `alu`: a JavaScript integer loop (no memory traffic),
  * - `conv`: tfjs-wasm convolutions of a residual-block shape (what the pool runs).
+ * The thread counts take turns round by round, the order rotated each round
+ * (bench/interleave.ts), and the speed-up is the median of the same-round
+ * ratios.
  *
  * Run: node --import tsx bench/core-scaling.bench.ts [--threads 1,2] [--repeats 3]
  */
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { argument, median } from './bench-args.js';
+import { hostReport } from './host.js';
+import { interleave, sameRoundRatios, summarize } from './interleave.js';
 
 type Load = 'alu' | 'conv';
 
@@ -61,18 +66,23 @@ async function run(load: Load, threads: number): Promise<number> {
 {
   const threadCounts = argument('threads', `1,${availableParallelism()}`).split(',').map(Number);
   const repeats = Number(argument('repeats', '3'));
-  console.log(`${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length}, Node ${process.version}, median of ${repeats}`);
+  const host = hostReport();
+  for (const line of host.lines) console.log(line);
+  console.log(`median of ${repeats} interleaved rounds; throughput against ${threadCounts[0]} thread(s) from the same round`);
   console.log('| load | threads | wall ms (same work per thread) | throughput vs 1 thread | per thread |');
   console.log('| --- | --- | --- | --- | --- |');
   for (const load of ['alu', 'conv'] as const) {
-    let base = 0;
-    for (const n of threadCounts) {
-      const samples: number[] = [];
-      for (let r = 0; r < repeats; r++) samples.push(await run(load, n));
-      const ms = median(samples);
-      if (n === threadCounts[0]) base = ms / n;
-      const speedup = (n * base) / ms;
-      console.log(`| ${load} | ${n} | ${ms.toFixed(0)} | ${speedup.toFixed(2)}x | ${(speedup / n).toFixed(2)} |`);
+    // `run` times itself (from when every worker is ready), so the contestants pass its ms on.
+    const contestants = threadCounts.map((n) => ({ name: String(n), run: async () => ({ ms: await run(load, n) }), close: async () => {} }));
+    const result = await interleave(contestants, { rounds: repeats });
+    if (result.failures.size > 0) throw new Error([...result.failures].map(([n, why]) => `${load}, ${n} threads: ${why}`).join('; '));
+    const first = threadCounts[0]!;
+    for (const s of summarize(result)) {
+      const n = Number(s.name);
+      // Same work per thread: throughput(n) / throughput(first) = (n / first) x time(first) / time(n), per round.
+      const speedup = n === first ? 1 : (n / first) * median(sameRoundRatios(result, String(first), s.name));
+      console.log(`| ${load} | ${n} | ${s.medianMs.toFixed(0)} | ${speedup.toFixed(2)}x | ${(speedup / n).toFixed(2)} |`);
     }
   }
+  console.log(host.end());
 }

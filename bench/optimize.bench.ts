@@ -7,7 +7,9 @@
  * gradient read-back) of style transfer with VGG-16 (random weights: the
  * cost does not depend on their values) at the given sizes, next to
  * the forward time of the paper's style network (random init) at the same
- * size on the same backend. 100/300/500-iteration totals are EXTRAPOLATED as
+ * size on the same backend; the two alternate round by round after a
+ * warm-up round (bench/interleave.ts), `--evaluations` rounds, and the
+ * 500-iteration ratio uses the same-round ratios. 100/300/500-iteration totals are EXTRAPOLATED as
  * seconds per evaluation x N, i.e. one evaluation per iteration as torch's
  * L-BFGS without line search (the paper's Table 1 setting); our strong-Wolfe
  * search spends more on the first iteration (see RESULTS-optimize.md).
@@ -20,7 +22,6 @@
  *        [--evaluations 3] [--loss-iterations 100] [--loss-size 256] [--backend wasm]
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs-core';
 import { perceptualLoss, resolvePerceptualLossOptions, styleTargets, termsToNumbers, disposeTerms } from '../src/losses/perceptual.js';
@@ -33,15 +34,10 @@ import { optimizeStyle } from '../src/optimize/optimize-tasks.js';
 import { selectBackend } from '../src/runtime/index.js';
 import { loadStyleImage } from '../src/train/run-inputs.js';
 import { loadTransformModel } from '../src/weights/load-transform-model.js';
+import { argument, median } from './bench-args.js';
+import { hostReport } from './host.js';
+import { inProcess, interleave, sameRoundRatios } from './interleave.js';
 
-const arg = (name: string, fallback: string): string => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
-};
-const median = (v: number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const DATA = new URL('../../shared/data/', import.meta.url).pathname;
 const CONTENT = `${DATA}images/kodak/kodim01.png`;
 const STYLE = `${DATA}images/reiinakano/style-images/wave.jpg`;
@@ -56,38 +52,41 @@ async function speed(sizes: number[], evaluations: number): Promise<void> {
   const loss = resolvePerceptualLossOptions({ contentLayers: ['relu2_2'], styleLayers: ['relu1_2', 'relu2_2', 'relu3_3', 'relu4_3'], styleWeight: 3, tvWeight: 1e-6 });
   const vgg = await loadLossNetwork({ network: 'vgg16', seed: 0, taps: ['relu1_2', 'relu2_2', 'relu3_3', 'relu4_3'] });
   const model = { arch: DEFAULT_STYLE_ARCH, params: initParams(DEFAULT_STYLE_ARCH, 0), provenance: {} };
-  console.log('\n| size | feed-forward (s, median of 3) | s per loss evaluation (median; samples) | 100 it = 100 x eval (s) | 300 it | 500 it | 500 it / feed-forward |');
+  console.log(`\n| size | feed-forward (s, median of ${evaluations}) | s per loss evaluation (median; samples) | 100 it = 100 x eval (s) | 300 it | 500 it | 500 it / feed-forward (same-round ratios) |`);
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (const size of sizes) {
     const [rawContent, rawStyle] = [await image(CONTENT, size), await image(STYLE, size)];
     const content = square(rawContent, size);
     const style = square(rawStyle, size);
     tf.dispose([rawContent, rawStyle]);
-    const ff: number[] = [];
-    for (let i = 0; i < 4; i++) {
-      const t = performance.now();
-      const out = transform(model, content, { lean: true });
-      await out.data();
-      out.dispose();
-      if (i > 0) ff.push((performance.now() - t) / 1000);
-    }
     // One loss evaluation = forward + backward through VGG-16 up to relu4_3 and the read-back of the
     // gradient: what each L-BFGS iteration costs one or more of (torch's L-BFGS: ~1 without line search).
     const grams = styleTargets(vgg, style, loss.styleLayers);
     const feats = tf.tidy(() => vgg.features(content, loss.contentLayers));
     const fg = tf.valueAndGrad((z: tf.Tensor4D) => perceptualLoss(vgg, loss, { generated: z, contentFeatures: feats, styleGrams: grams }).total);
-    const evals: number[] = [];
-    for (let i = 0; i < evaluations; i++) {
-      const t = performance.now();
-      const { value, grad } = fg(content);
-      await grad.data();
-      tf.dispose([value, grad]);
-      evals.push((performance.now() - t) / 1000);
-    }
+    // The two alternate round by round (bench/interleave.ts), one warm-up round first.
+    const timing = await interleave(
+      [
+        inProcess('feed-forward', async () => {
+          const out = transform(model, content, { lean: true });
+          await out.data();
+          out.dispose();
+        }),
+        inProcess('evaluation', async () => {
+          const { value, grad } = fg(content);
+          await grad.data();
+          tf.dispose([value, grad]);
+        }),
+      ],
+      { rounds: evaluations, warmupRounds: 1 },
+    );
+    if (timing.failures.size > 0) throw new Error([...timing.failures].map(([name, why]) => `${name}: ${why}`).join('; '));
+    const ff = timing.samples.get('feed-forward')!.map((x) => x.ms / 1000);
+    const evals = timing.samples.get('evaluation')!.map((x) => x.ms / 1000);
     tf.dispose([...Object.values(grams), ...Object.values(feats)]);
     const ev = median(evals);
     const ffm = median(ff);
-    console.log(`| ${size} | ${ffm.toFixed(3)} | ${ev.toFixed(2)} (${evals.map((v) => v.toFixed(2)).join(', ')}) | ${(100 * ev).toFixed(0)} | ${(300 * ev).toFixed(0)} | ${(500 * ev).toFixed(0)} | ${((500 * ev) / ffm).toFixed(0)}x |`);
+    console.log(`| ${size} | ${ffm.toFixed(3)} | ${ev.toFixed(2)} (${evals.map((v) => v.toFixed(2)).join(', ')}) | ${(100 * ev).toFixed(0)} | ${(300 * ev).toFixed(0)} | ${(500 * ev).toFixed(0)} | ${(500 * median(sameRoundRatios(timing, 'evaluation', 'feed-forward'))).toFixed(0)}x |`);
     tf.dispose([content, style]);
   }
   vgg.dispose();
@@ -130,8 +129,11 @@ async function finalLoss(size: number, iterations: number): Promise<void> {
   network.dispose();
 }
 
-const runtime = await selectBackend({ backend: arg('backend', 'wasm'), purpose: 'train' });
-console.log(`backend ${runtime.backend}; ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}; node ${process.version}; command: node --import tsx bench/optimize.bench.ts ${process.argv.slice(2).join(' ')}`);
-const parts = arg('part', 'speed,loss').split(',');
-if (parts.includes('speed')) await speed(arg('sizes', '256,512').split(',').map(Number), Number(arg('evaluations', '3')));
-if (parts.includes('loss')) await finalLoss(Number(arg('loss-size', '256')), Number(arg('loss-iterations', '100')));
+const runtime = await selectBackend({ backend: argument('backend', 'wasm'), purpose: 'train' });
+const host = hostReport();
+for (const line of host.lines) console.log(line);
+console.log(`backend ${runtime.backend}`);
+const parts = argument('part', 'speed,loss').split(',');
+if (parts.includes('speed')) await speed(argument('sizes', '256,512').split(',').map(Number), Number(argument('evaluations', '3')));
+if (parts.includes('loss')) await finalLoss(Number(argument('loss-size', '256')), Number(argument('loss-iterations', '100')));
+console.log(host.end());

@@ -5,21 +5,23 @@
  *
  * Style network (the paper's: width 1, resize-conv upsampling), random
  * weights (initParams seed 1) saved to a temp `.safetensors` file; synthetic
- * deterministic RGB images. Each configuration runs in its own child process,
- * so peak RSS (process.resourceUsage().maxRSS, which counts the worker
- * threads' WASM heaps) is that configuration's alone. In the child: the pool
- * is created, one warm-up job per worker is run concurrently (worker start,
- * wasm load and model load are not timed), then all images are submitted at
- * once and the wall time until the last one resolves is measured.
+ * deterministic RGB images. Each configuration lives in its own child
+ * process, so peak RSS (process.resourceUsage().maxRSS, which counts the
+ * worker threads' WASM heaps) is that configuration's alone. Every child
+ * creates its pool once and runs one warm-up job per worker concurrently
+ * (worker start, wasm load and model load are not timed); then, for
+ * `--rounds` rounds, each configuration in turn (order rotated each round,
+ * bench/interleave.ts) submits all images at once and times the wall time
+ * until the last one resolves. The speed-up is the median of the same-round
+ * ratios.
  *
  * `--model NAME|FILE` runs a trained style model instead (a bundled name such
  * as a real-time student, or a file).
  *
- * Run: node --import tsx bench/pool-throughput.bench.ts [--workers 1,2] [--images 8] [--size 256] [--model NAME|FILE]
+ * Run: node --import tsx bench/pool-throughput.bench.ts [--workers 1,2] [--images 8] [--size 256] [--rounds 3] [--model NAME|FILE]
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, cpus, platform, release, tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveStyleArch } from '../src/networks/arch.js';
@@ -30,22 +32,12 @@ import { createPool } from '../src/serve/pool.node.js';
 import { saveModel } from '../src/weights/model-file.node.js';
 import { resolveModel } from '../src/weights/model-registry.js';
 import { loadTransformModel } from '../src/weights/load-transform-model.js';
+import { argument, median } from './bench-args.js';
+import { type ProcessContestant, type ServedContestant, serveContestant, startProcessContestant } from './contestant-process.js';
+import { hostReport } from './host.js';
+import { interleave, sameRoundRatios, summarize } from './interleave.js';
 
-const args = process.argv.slice(2);
-const value = (name: string, fallback: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
-};
-
-interface ChildResult {
-  workers: number;
-  images: number;
-  warmupMs: number;
-  wallMs: number;
-  /** CPU seconds of this process (every thread) during the timed batch / wall seconds: cores kept busy. */
-  cores: number;
-  maxRssMB: number;
-}
+const CONTESTANT_FLAG = '--contestant';
 
 /** A deterministic test card: smooth gradients, a disc and LCG noise; `index` shifts the pattern. */
 function testCard(size: number, index: number): RgbImage {
@@ -66,73 +58,90 @@ function testCard(size: number, index: number): RgbImage {
   return { data, width: size, height: size };
 }
 
-/** Child mode: one pool of `workers`, warm-up, then the timed batch; prints a ChildResult as JSON. */
-async function child(modelPath: string, workers: number, count: number, size: number): Promise<void> {
+/** In a configuration's own process: the pool, warmed up; a turn is the whole batch at once. */
+async function setupPool(modelPath: string, workers: number, count: number, size: number): Promise<ServedContestant> {
   const images = Array.from({ length: count }, (_, i) => testCard(size, i));
   // maxQueue: the whole batch is submitted at once, so it must all fit in the queue.
   const pool = await createPool({ model: modelPath, workers, maxQueue: count, timeoutMs: 0 });
-  let t = performance.now();
+  const t = performance.now();
   // One job per worker, concurrently: each idle worker takes one, loading the model and growing its wasm heap.
   await Promise.all(Array.from({ length: workers }, (_, i) => pool.run(images[i % count]!)));
   const warmupMs = performance.now() - t;
-  t = performance.now();
-  const cpu = process.cpuUsage();
-  const outputs = await Promise.all(images.map((image) => pool.run(image)));
-  const wallMs = performance.now() - t;
-  const used = process.cpuUsage(cpu);
-  await pool.close();
-  if (outputs.some((out) => out.width !== size || out.height !== size)) throw new Error('unexpected output size');
-  const result: ChildResult = { workers, images: count, warmupMs: Math.round(warmupMs), wallMs, cores: (used.user + used.system) / 1000 / wallMs, maxRssMB: process.resourceUsage().maxRSS / 1024 };
-  console.log(`RESULT ${JSON.stringify(result)}`);
+  return {
+    details: { workers, warmupMs: Math.round(warmupMs) },
+    async run() {
+      const start = performance.now();
+      const cpu = process.cpuUsage();
+      const outputs = await Promise.all(images.map((image) => pool.run(image)));
+      const used = process.cpuUsage(cpu);
+      if (outputs.some((out) => out.width !== size || out.height !== size)) throw new Error('unexpected output size');
+      // CPU time of every thread of this process over wall time: the cores the pool kept busy.
+      return { extras: { cores: (used.user + used.system) / 1000 / (performance.now() - start) } };
+    },
+    close: () => pool.close(),
+  };
 }
 
 async function main(): Promise<void> {
-  if (args[0] === '--child') return child(args[1]!, Number(args[2]), Number(args[3]), Number(args[4]));
-  const workerCounts = value('workers', `1,${availableParallelism()}`).split(',').map(Number);
-  const count = Number(value('images', '8'));
-  const size = Number(value('size', '256'));
-  console.log(`machine: ${cpus()[0]?.model ?? 'cpu'} x${cpus().length} (availableParallelism ${availableParallelism()}), ${platform()} ${release()}, Node ${process.versions.node}`);
-  console.log(`command: node --import tsx bench/pool-throughput.bench.ts ${args.join(' ')}`.trimEnd());
+  const workerCounts = argument('workers', `1,${availableParallelism()}`).split(',').map(Number);
+  const count = Number(argument('images', '8'));
+  const size = Number(argument('size', '256'));
+  const rounds = Number(argument('rounds', '3'));
+  const host = hostReport();
+  for (const line of host.lines) console.log(line);
   // The cpu backend only builds the weights to save; every worker runs wasm.
   await selectBackend({ backend: 'cpu' });
-  const named = value('model', '');
+  const named = argument('model', '');
   const dir = mkdtempSync(join(tmpdir(), 'perceptual-pool-bench-'));
-  const results: ChildResult[] = [];
+  const contestants: ProcessContestant[] = [];
   let what = 'style width 1 (resize-conv), random weights';
   try {
     let path = join(dir, 'style-w1.safetensors');
     if (named === '') {
       const arch = resolveStyleArch({});
-      await saveModel(path, { arch, params: initParams(arch, 1), provenance: {} });
+      const params = initParams(arch, 1);
+      await saveModel(path, { arch, params, provenance: {} });
+      for (const t of Object.values(params)) t.dispose();
     } else {
       path = await resolveModel(named);
       const model = await loadTransformModel(path);
       what = `${named} ${JSON.stringify(model.arch)}`;
       for (const t of Object.values(model.params)) t.dispose();
     }
+    const script = fileURLToPath(import.meta.url);
     for (const workers of workerCounts) {
-      const stdout = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', path, String(workers), String(count), String(size)], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
-      if (!line) throw new Error(`no result from the ${workers}-worker child: ${stdout.slice(-300)}`);
-      results.push(JSON.parse(line.slice(7)) as ChildResult);
+      contestants.push(await startProcessContestant(String(workers), script, [CONTESTANT_FLAG, path, String(workers), String(count), String(size)]));
     }
+    const result = await interleave(contestants, { rounds, onSample: (round, name, s) => console.log(`round ${round + 1}/${rounds}, ${name} worker(s): ${(s.ms / 1000).toFixed(2)} s`) });
+    for (const c of contestants) await c.close();
+    if (result.failures.size > 0) throw new Error([...result.failures].map(([name, why]) => `${name} worker(s): ${why}`).join('; '));
+    const base = workerCounts.includes(1) ? '1' : undefined;
+    console.log(`\n${count} images ${size}x${size}, ${what}, wasm in every worker; ${rounds} rounds, median wall time per configuration\n`);
+    console.log('| workers | wall s (every round) | images/s | ms/image (wall / images) | speed-up vs 1 worker, same round (range) | goal (0.9 x workers) | CPU cores busy (process CPU time / wall) | warm-up s (not timed) | peak RSS MiB |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const s of summarize(result)) {
+      const c = contestants.find((x) => x.name === s.name)!;
+      const workers = Number(s.name);
+      // Speed-up = images/s against 1 worker = the 1-worker time / this time, per round.
+      const speedups = base === undefined || s.name === base ? [] : sameRoundRatios(result, base, s.name);
+      const speedup = speedups.length > 0 ? `${median(speedups).toFixed(2)} (${Math.min(...speedups).toFixed(2)}-${Math.max(...speedups).toFixed(2)})` : '-';
+      const cores = median(result.samples.get(s.name)!.map((x) => x.extras?.cores ?? NaN));
+      console.log(
+        `| ${workers} | ${(s.medianMs / 1000).toFixed(2)} (${s.ms.map((t) => (t / 1000).toFixed(2)).join(', ')}) | ${((count * 1000) / s.medianMs).toFixed(3)} | ${(s.medianMs / count).toFixed(0)} | ` +
+          `${speedup} | ${workers > 1 ? (0.9 * workers).toFixed(1) : '-'} | ${cores.toFixed(2)} | ${(Number(c.details.warmupMs) / 1000).toFixed(2)} | ${c.maxRssMb()?.toFixed(0) ?? '?'} |`,
+      );
+    }
+    console.log(`\n${host.end()}`);
   } finally {
+    for (const c of contestants) await c.close();
     rmSync(dir, { recursive: true, force: true });
-  }
-  const base = results.find((r) => r.workers === 1);
-  const baseRate = base ? (base.images * 1000) / base.wallMs : undefined;
-  console.log(`\n${count} images ${size}x${size}, ${what}, wasm in every worker\n`);
-  console.log('| workers | wall s | images/s | ms/image (wall / images) | speed-up vs 1 worker | goal (0.9 x workers) | CPU cores busy (process CPU time / wall) | warm-up s (not timed) | peak RSS MiB |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-  for (const r of results) {
-    const rate = (r.images * 1000) / r.wallMs;
-    const speedup = baseRate ? (rate / baseRate).toFixed(2) : '-';
-    const goal = r.workers > 1 ? (0.9 * r.workers).toFixed(1) : '-';
-    console.log(`| ${r.workers} | ${(r.wallMs / 1000).toFixed(2)} | ${rate.toFixed(3)} | ${(r.wallMs / r.images).toFixed(0)} | ${speedup} | ${goal} | ${r.cores.toFixed(2)} | ${(r.warmupMs / 1000).toFixed(2)} | ${r.maxRssMB.toFixed(0)} |`);
   }
 }
 
-await main();
+const contestantAt = process.argv.indexOf(CONTESTANT_FLAG);
+if (contestantAt >= 0) {
+  const [modelPath, workers, count, size] = process.argv.slice(contestantAt + 1);
+  await serveContestant(() => setupPool(modelPath!, Number(workers), Number(count), Number(size)));
+} else {
+  await main();
+}

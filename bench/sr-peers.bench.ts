@@ -10,9 +10,11 @@
  * MATLAB-style bicubic (src/metrics, plain TypeScript) as the floor.
  *
  * Speed: 128x128 -> 512x512, one fixed image (seeded noise, 8-bit); the three
- * methods run interleaved (ours, esrgan-slim, bicubic, then again) so a load
- * change on the host hits all of them; `--warmup` untimed rounds, then the
- * median of `--runs`. Each time includes reading the output back (`data()`).
+ * methods run interleaved round by round, the order rotated each round
+ * (bench/interleave.ts), so a load change on the host hits all of them;
+ * `--warmup` untimed rounds, then the median of `--runs` rounds and the
+ * median of the same-round ratios. Each time includes reading the output
+ * back (`data()`).
  * Quality: Set5 x4 PSNR-Y / SSIM-Y (HR against the standard LR_bicubic_x4
  * inputs) with src/metrics under `perceptual eval sr`'s convention (HR
  * modcropped to a multiple of 4, 8-bit LR and outputs, BT.601 Y, 4-pixel
@@ -29,7 +31,6 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus, loadavg, platform, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -42,6 +43,8 @@ import { selectBackend } from '../src/runtime/index.js';
 import type { TransformModel } from '../src/types.js';
 import { loadTransformModel } from '../src/weights/load-transform-model.js';
 import { argument, median } from './bench-args.js';
+import { hostReport } from './host.js';
+import { type Contestant, inProcess, interleave, sameRoundRatios, summarize } from './interleave.js';
 
 const SCALE = 4;
 const PEER = '@upscalerjs/esrgan-slim';
@@ -127,12 +130,6 @@ function lrTensors(lr: Uint8Image): { lr01: tf.Tensor4D; lr255: tf.Tensor4D } {
   return { lr01: tf.tensor4d(Float32Array.from(lr.data, (v) => v / 255), shape), lr255: tf.tensor4d(Float32Array.from(lr.data), shape) };
 }
 
-async function timeIt(run: () => Promise<unknown>): Promise<number> {
-  const start = performance.now();
-  await run();
-  return performance.now() - start;
-}
-
 interface SetResult {
   ours: ImageQuality;
   peer: ImageQuality;
@@ -191,12 +188,10 @@ async function main(): Promise<void> {
   if (!existsSync(modelPath)) {
     throw new Error(`${modelPath} does not exist; pass --model FILE (for example --model /tmp/exp/sr-fallback.safetensors) until models/sr-x4.safetensors is bundled`);
   }
-  const load0 = loadavg();
-  const machine = `${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, ${platform()} ${release()}, Node ${process.versions.node}`;
+  const host = hostReport();
   const runtime = await selectBackend({ backend: 'wasm', purpose: 'infer' });
-  console.log(`Machine: ${machine}; tfjs-core ${tf.version_core}, tfjs-layers ${tfl.version_layers}, backend ${tf.getBackend()} ${JSON.stringify(runtime.details ?? {})}`);
-  console.log(`Command: node --import tsx bench/sr-peers.bench.ts ${process.argv.slice(2).join(' ')}`.trimEnd());
-  console.log(`Load average at start (1/5/15 min): ${load0.map((v) => v.toFixed(2)).join(' / ')}`);
+  for (const line of host.lines) console.log(line);
+  console.log(`tfjs-core ${tf.version_core}, tfjs-layers ${tfl.version_layers}, backend ${tf.getBackend()} ${JSON.stringify(runtime.details ?? {})}`);
 
   const ours = await loadTransformModel(modelPath);
   if (ours.arch.task !== 'sr' || ours.arch.scale !== SCALE) throw new Error(`${modelPath} is not an x${SCALE} SR model: ${JSON.stringify(ours.arch)}`);
@@ -209,60 +204,52 @@ async function main(): Promise<void> {
   const lr: Uint8Image = { width: size, height: size, channels: 3, data: Uint8Array.from({ length: size * size * 3 }, () => Math.floor(random.next() * 256)) };
   const { lr01, lr255 } = lrTensors(lr);
   // A network's time includes reading its output back; the tensor is freed after.
-  const readBack = (make: () => tf.Tensor) => async (): Promise<readonly number[]> => {
-    const out = make();
-    await out.data();
-    const shape = out.shape;
-    out.dispose();
-    return shape;
+  const expectShape = (name: string, shape: readonly number[]): void => {
+    if (shape[1] !== size * SCALE || shape[2] !== size * SCALE) throw new Error(`${name} returned ${shape}, expected ${size * SCALE}x${size * SCALE}`);
   };
-  const methods: Array<{ name: string; run: () => Promise<readonly number[]> }> = [
-    { name: 'ours', run: readBack(() => runOurs(ours, lr01)) },
-    { name: 'esrgan-slim', run: readBack(() => runPeer(peer, lr255)) },
-    {
-      name: 'bicubic',
-      run: async () => {
-        const out = bicubicUpscale(lr, SCALE);
-        return [1, out.height, out.width, out.channels];
-      },
-    },
+  const readBack = (name: string, make: () => tf.Tensor): Contestant =>
+    inProcess(name, async () => {
+      const out = make();
+      await out.data();
+      out.dispose();
+      expectShape(name, out.shape);
+    });
+  const contestants = [
+    readBack('ours', () => runOurs(ours, lr01)),
+    readBack('esrgan-slim', () => runPeer(peer, lr255)),
+    inProcess('bicubic', () => {
+      const out = bicubicUpscale(lr, SCALE);
+      expectShape('bicubic', [1, out.height, out.width, out.channels]);
+    }),
   ];
-  const times = new Map<string, number[]>(methods.map((m) => [m.name, []]));
   const tensorsBefore = tf.memory().numTensors;
-  for (let round = 0; round < warmup + runs; round++) {
-    for (const method of methods) {
-      let shape: readonly number[] = [];
-      const ms = await timeIt(async () => {
-        shape = await method.run();
-      });
-      if (shape[1] !== size * SCALE || shape[2] !== size * SCALE) throw new Error(`${method.name} returned ${shape}, expected ${size * SCALE}x${size * SCALE}`);
-      if (round >= warmup) times.get(method.name)!.push(ms);
-    }
-  }
+  const timing = await interleave(contestants, { rounds: runs, warmupRounds: warmup });
+  if (timing.failures.size > 0) throw new Error([...timing.failures].map(([name, why]) => `${name}: ${why}`).join('; '));
   if (tf.memory().numTensors !== tensorsBefore) console.log(`note: ${tf.memory().numTensors - tensorsBefore} tensors leaked during timing`);
   tf.dispose([lr01, lr255]);
-  const load1 = loadavg();
+  const loadAfterTiming = host.end();
 
   const quality = set5 === 'none' ? 'skipped by --set5 none' : await set5Quality(set5, ours, peer);
-  const med = (name: string) => median(times.get(name)!);
+  const summaries = new Map(summarize(timing).map((row) => [row.name, row]));
+  const med = (name: string) => summaries.get(name)!.medianMs;
   const ratio = med('ours') / med('esrgan-slim');
-  const perRound = times.get('ours')!.map((t, i) => t / times.get('esrgan-slim')![i]!);
+  const sameRound = (name: string) => median(sameRoundRatios(timing, 'ours', name));
   const q = (pick: (s: SetResult) => ImageQuality) => (typeof quality === 'string' ? 'SKIP' : `${pick(quality).psnrY.toFixed(2)} / ${pick(quality).ssimY.toFixed(4)}`);
-  const list = (name: string) => times.get(name)!.map((t) => t.toFixed(0)).join(', ');
+  const list = (name: string) => summaries.get(name)!.ms.map((t) => t.toFixed(0)).join(', ');
   console.log('');
-  console.log(`| x${SCALE}, ${size}x${size} -> ${size * SCALE}x${size * SCALE} | runs on | median ms (${runs} runs after ${warmup} warm-up) | ours / this | Set5 x4 PSNR-Y / SSIM-Y |`);
+  console.log(`| x${SCALE}, ${size}x${size} -> ${size * SCALE}x${size * SCALE} | runs on | median ms (${runs} runs after ${warmup} warm-up) | ours / this: medians (same round) | Set5 x4 PSNR-Y / SSIM-Y |`);
   console.log('| --- | --- | --- | --- | --- |');
   console.log(`| ours (${modelPath}) | tfjs-wasm, perceptual's inference | **${med('ours').toFixed(0)}** (${list('ours')}) | 1 | ${q((s) => s.ours)} |`);
-  console.log(`| esrgan-slim (${PEER} ${peer.version}, x4) | tfjs-wasm, tfjs-layers predict | **${med('esrgan-slim').toFixed(0)}** (${list('esrgan-slim')}) | **${ratio.toFixed(2)}** | ${q((s) => s.peer)} |`);
-  console.log(`| bicubic (MATLAB-style, src/metrics) | plain TypeScript | ${med('bicubic').toFixed(0)} (${list('bicubic')}) | ${(med('ours') / med('bicubic')).toFixed(2)} | ${q((s) => s.bicubic)} |`);
+  console.log(`| esrgan-slim (${PEER} ${peer.version}, x4) | tfjs-wasm, tfjs-layers predict | **${med('esrgan-slim').toFixed(0)}** (${list('esrgan-slim')}) | **${ratio.toFixed(2)}** (${sameRound('esrgan-slim').toFixed(2)}) | ${q((s) => s.peer)} |`);
+  console.log(`| bicubic (MATLAB-style, src/metrics) | plain TypeScript | ${med('bicubic').toFixed(0)} (${list('bicubic')}) | ${(med('ours') / med('bicubic')).toFixed(2)} (${sameRound('bicubic').toFixed(2)}) | ${q((s) => s.bicubic)} |`);
   console.log('');
-  console.log(`ours / esrgan-slim: ${ratio.toFixed(2)} from the medians, ${median(perRound).toFixed(2)} as the median of the per-round ratios (below 1: ours is faster)`);
+  console.log(`ours / esrgan-slim: ${ratio.toFixed(2)} from the medians, ${sameRound('esrgan-slim').toFixed(2)} as the median of the same-round ratios (below 1: ours is faster)`);
   if (typeof quality === 'string') console.log(`SKIP Set5 PSNR: ${quality}`);
   else {
     for (const line of quality.perImage) console.log(`  ${line}`);
     console.log(`Set5 check: ${quality.crossCheck}`);
   }
-  console.log(`Load average after timing (1/5/15 min): ${load1.map((v) => v.toFixed(2)).join(' / ')}`);
+  console.log(`${loadAfterTiming} (end of the timing)`);
   tf.dispose(Object.values(ours.params));
   peer.model.dispose();
 }

@@ -33,7 +33,7 @@ const FLAGS = [
   '--target=wasm32', '-O3', '-msimd128', '-mmutable-globals', '-nostdlib', '-ffreestanding', '-Wall', '-Werror',
   '-Wl,--no-entry', '-Wl,--import-memory', '-Wl,--export=__stack_pointer',
 ];
-const EXPORTS = ['winograd_f43_filter', 'winograd_f43_conv', 'rgb_output_filter', 'rgb_output_conv', 'instance_norm'];
+const EXPORTS = ['winograd_f43_filter', 'winograd_f43_conv', 'rgb_output_filter', 'rgb_output_conv', 'instance_norm', 'sum_axis', 'max_pool_grad', 'gram_at_b'];
 const OUT_WASM = join(here, 'perceptual-kernels.wasm');
 const OUT_TS = join(root, 'src/runtime/kernels/simd-kernels-binary.generated.ts');
 const MANIFEST = join(here, 'MANIFEST.json');

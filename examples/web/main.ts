@@ -5,7 +5,7 @@
  * and colours, download the PNG.
  *
  * Query parameters: `wasm` (URL prefix of the .wasm files, default
- * `./wasm/`), `backend` (`wasm` or `cpu`), `model` (a model URL loaded first
+ * `./wasm/`), `backend` (`webgpu`, `wasm` or `cpu`), `model` (a model URL loaded first
  * instead of the registry's default style). `#status[data-state]` goes
  * starting, ready, loading, running, then done, cancelled or error.
  *
@@ -219,7 +219,7 @@ async function main(): Promise<void> {
   stylizer = await createBrowserStylizer({
     workerUrl: new URL('./worker.js', import.meta.url),
     wasmPath: params.get('wasm') ?? new URL('./wasm/', import.meta.url).href,
-    ...(backend === 'wasm' || backend === 'cpu' ? { backend } : {}),
+    ...(backend === 'webgpu' || backend === 'wasm' || backend === 'cpu' ? { backend } : {}),
   });
   // For the browser console and test/browser/e2e.test.ts.
   (globalThis as { perceptualStylizer?: BrowserStylizer }).perceptualStylizer = stylizer;

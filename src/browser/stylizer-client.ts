@@ -39,11 +39,12 @@ export interface BrowserStylizerOptions {
   /**
    * URL prefix serving tfjs-backend-wasm.wasm and tfjs-backend-wasm-simd.wasm
    * (copy them from node_modules/@tensorflow/tfjs-backend-wasm/dist). Relative
-   * prefixes are resolved against the page. Without it the worker uses the CPU backend.
+   * prefixes are resolved against the page. Without it the worker uses WebGPU (a hardware
+   * adapter) or else the CPU backend.
    */
   readonly wasmPath?: string | URL;
-  /** Force `wasm` or `cpu`. */
-  readonly backend?: 'wasm' | 'cpu';
+  /** Force `webgpu` (a software adapter included), `wasm` or `cpu`; default: webgpu on a hardware adapter, else wasm, else cpu. */
+  readonly backend?: 'webgpu' | 'wasm' | 'cpu';
   /** Default time limit of each `stylize` in ms, queueing included; 0 (the default) for none. */
   readonly timeoutMs?: number;
   /**

@@ -1,9 +1,10 @@
 /**
  * @file The banded forward pass of a style network: one worker's band of
- * rows through every layer (src/networks/layers/row-band.ts), neighbour rows
- * and instance-norm sums taken through the run's shared memory
- * (src/serve/band-exchange.ts). The band runner (src/serve/band-runner.node.ts)
- * starts one worker per band; workers/band.node.ts is only the thread's entry.
+ * rows through every layer (src/networks/layers/row-band.ts) under the band
+ * execution (band-execution.ts), neighbour rows and instance-norm sums taken
+ * through the run's shared memory (src/serve/band-exchange.ts). The band
+ * runner (src/serve/band-runner.node.ts) starts one worker per band;
+ * workers/band.node.ts is only the thread's entry.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { imageToTensor } from '../data/image-tensor.js';
@@ -12,6 +13,7 @@ import { styleSteps } from '../networks/style-network.js';
 import { abortBandExchange, exchangeBand, type BandExchange } from '../serve/band-exchange.js';
 import type { StyleArch, TransformModel } from '../types.js';
 import { loadTransformModel } from '../weights/load-transform-model.js';
+import { bandExecution } from './band-execution.js';
 import { quantise } from './infer-region.js';
 import type { RgbImage } from '../pixels.js';
 
@@ -32,15 +34,17 @@ export async function loadBandModel(path: string): Promise<BandModel> {
  * Runs band `index` of the run `exchange` describes through `model` (a style
  * network) and returns its output rows as bytes. On failure it aborts the
  * exchange first, so the other workers stop at their next barrier instead of waiting.
- * @throws what the layers or the exchange throw (an aborted or timed-out exchange among them)
+ * @throws RangeError when the band's height or width is not a multiple of 4 (the network's
+ *   stride-2 convs need the whole image's 4-pixel grid); what the layers or the exchange throw
+ *   (an aborted or timed-out exchange among them)
  */
 export function bandForward(model: BandModel, band: RgbImage, exchange: BandExchange, index: number): RgbImage {
   try {
+    if (band.height % 4 !== 0 || band.width % 4 !== 0) throw new RangeError(`bandForward: a band of ${band.width}x${band.height} pixels is not on the 4-pixel grid of the style network`);
     const input = imageToTensor(band.data, band.width, band.height, 3);
     let out: tf.Tensor4D;
     try {
-      const steps = styleSteps(model.arch, model.params, { mode: 'bands', band: exchangeBand(exchange, index) });
-      out = runSteps(steps, input, { lean: true });
+      out = runSteps(styleSteps(model.arch, model.params, bandExecution(exchangeBand(exchange, index))), input, { lean: true });
     } finally {
       input.dispose();
     }

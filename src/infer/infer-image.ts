@@ -7,7 +7,9 @@
 import { optionRangeError, throwIfAborted } from '../errors.js';
 import { checkOneOf, optionalIntegerAtLeast } from '../validate.js';
 import type { TransformArch, TransformModel } from '../types.js';
+import { activeBackendReadsSynchronously } from '../runtime/sync-reads.js';
 import { inferRegion } from './infer-region.js';
+import { inferWholeImageAsync } from './infer-whole-async.js';
 import { receptiveRadius } from './receptive-field.js';
 import { downscaleRgb, mosaicRgb, padRgbToMultiple } from './rgb-image.js';
 import type { RgbImage } from '../pixels.js';
@@ -20,8 +22,8 @@ export interface InferOptions {
    * Owned tile edge. Given: images of more than tile^2 input pixels are tiled. Default (style):
    * images up to 512x512 pixels run whole, larger ones in 320-pixel tiles; (SR) 512 / scale.
    * A wasm heap never shrinks, so the largest region a thread runs sets its memory for good:
-   * 3840x2160 through 2 workers peaked at 964 MiB RSS with 320 (heaps 199-229 MB), 1484 MiB
-   * with 512 (heaps 369-412 MB), for 1.21x the run time (bench/RESULTS-infer.md).
+   * at 3840x2160, 320-pixel tiles need far less memory than 512 for a little more run time
+   * (bench/RESULTS-infer.md, "3840x2160 through the pool").
    */
   readonly tile?: number;
   /** Context per tile side beyond its blend band. Default: the network's receptive radius rounded up to `multiple`. */
@@ -63,7 +65,8 @@ export const DEFAULT_INFER_OPTIONS = Object.freeze({ styleTile: 512, styleLargeT
  * computes (tile + 2 overlap)^2 pixels to keep tile^2 of them, so a tile
  * narrower than the overlap spends over 8/9 of its work on context: `--tile 4`
  * on the default style network (overlap 60) computes 124^2 / 4^2 = 961 times
- * the pixels it keeps, and ran 150x slower than untiled. Hence tile >= overlap
+ * the pixels it keeps (measured: bench/RESULTS-design-figures.md, "Tiles
+ * narrower than the overlap"). Hence tile >= overlap
  * (at most 9x the pixels; the defaults, 320 against 60, cost 1.9x). Whatever
  * the overlap (it may be set to 0), each region is a call through every layer
  * with a fixed cost, and the style network runs its residual blocks at 1/4
@@ -160,13 +163,22 @@ export async function inferImageWith(
 }
 
 /**
- * In-process inference of one image (this thread's active backend).
+ * In-process inference of one image (this thread's active backend). On the
+ * webgpu backend the image always runs whole, read asynchronously
+ * (infer-whole-async.ts): tiles need synchronous reads, which it lacks.
  * @returns the 8-bit output
- * @throws RangeError E_OPTIONS for bad options; AbortError on abort
+ * @throws RangeError E_OPTIONS for bad options (`tiling: 'always'` on webgpu); AbortError on abort
  * @example
  * const out = await inferImage(await loadTransformModel('wave.safetensors'), rgb, { tile: 256 });
  */
 export async function inferImage(model: TransformModel, image: RgbImage, options: InferOptions = {}): Promise<RgbImage> {
   const resolved = resolveInferOptions(model.arch, options);
+  if (!activeBackendReadsSynchronously()) {
+    if (resolved.tiling === 'always') throw optionRangeError('options.tiling', "'auto' or 'never' on the webgpu backend (tiles need synchronous reads, which it lacks)", resolved.tiling);
+    throwIfAborted(options.signal);
+    const output = await inferWholeImageAsync(model, image);
+    options.onProgress?.({ done: 1, total: 1 });
+    return output;
+  }
   return inferImageWith(model.arch, image, resolved, async (request) => inferRegion(model, request), options.signal, options.onProgress);
 }

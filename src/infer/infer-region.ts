@@ -3,7 +3,7 @@
  * 8-bit RGB pixels and returns plain arrays: the unit of work a worker does.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { LayerNormStatistics, LayerNormSums, NormStatistics, NormStatsContext } from '../networks/layers/instance-norm.js';
+import { leanExecution } from '../networks/execution.js';
 import { srNetwork } from '../networks/sr-network.js';
 import { styleNetwork } from '../networks/style-network.js';
 import { imageToTensor } from '../data/image-tensor.js';
@@ -11,12 +11,8 @@ import type { Params, TransformModel } from '../types.js';
 import type { RgbImage } from '../pixels.js';
 import type { Rect } from './tile-plan.js';
 import { readSlice } from '../runtime/read-rows.js';
-
-/** What a region's instance norms do (style only; ignored for SR, which has none). */
-export type StatsRequest =
-  | { readonly mode: 'record' }
-  | { readonly mode: 'apply'; readonly statistics: NormStatistics }
-  | { readonly mode: 'accumulate'; readonly statistics: NormStatistics; readonly region: readonly [number, number, number, number] };
+import type { LayerNormStatistics, LayerNormSums } from './norm-statistics.js';
+import { tileExecution, type StatsRequest, type TileExecution } from './tile-execution.js';
 
 /** One unit of work. */
 export interface RegionRequest {
@@ -26,6 +22,7 @@ export interface RegionRequest {
   readonly crop?: Rect;
   /** `float32` (for blending) or `uint8` (a finished image). Default float32. */
   readonly output?: 'float32' | 'uint8';
+  /** What the instance norms do (style only; ignored for SR, which has none); default: each its own input's statistics. */
   readonly stats?: StatsRequest;
 }
 
@@ -50,13 +47,8 @@ export function inferRegion(model: TransformModel, request: RegionRequest): Regi
   if (crop.x < 0 || crop.y < 0 || crop.x + crop.width > image.width * scale || crop.y + crop.height > image.height * scale) {
     throw new RangeError(`inferRegion: crop ${JSON.stringify(crop)} is outside the ${image.width * scale}x${image.height * scale} output`);
   }
-  let context: NormStatsContext | undefined;
-  const stats = request.stats;
-  if (model.arch.task === 'style' && stats !== undefined) {
-    if (stats.mode === 'record') context = { mode: 'record', recorded: {} };
-    else if (stats.mode === 'apply') context = { mode: 'apply', statistics: stats.statistics };
-    else context = { mode: 'accumulate', statistics: stats.statistics, region: stats.region, inputSize: [image.height, image.width], sums: {} };
-  }
+  // SR has no norms: its regions tile exactly without statistics.
+  const tiled: TileExecution = model.arch.task === 'style' ? tileExecution(request.stats, [image.height, image.width]) : { execution: leanExecution };
   const input = imageToTensor(image.data, image.width, image.height, 3);
   const copies: tf.Tensor[] = [];
   const params = transientKernels(model.params, copies);
@@ -64,8 +56,8 @@ export function inferRegion(model: TransformModel, request: RegionRequest): Regi
   try {
     output =
       model.arch.task === 'style'
-        ? styleNetwork(model.arch, params, input, { lean: true, normStats: context })
-        : srNetwork(model.arch, params, input, { lean: true });
+        ? styleNetwork(model.arch, params, input, { execution: tiled.execution })
+        : srNetwork(model.arch, params, input, { execution: tiled.execution });
   } finally {
     input.dispose();
     // Most copies died with their step's tidy; disposing again is a no-op.
@@ -85,8 +77,8 @@ export function inferRegion(model: TransformModel, request: RegionRequest): Regi
     data,
     width: crop.width,
     height: crop.height,
-    ...(context?.mode === 'record' ? { recorded: context.recorded } : {}),
-    ...(context?.mode === 'accumulate' ? { sums: context.sums } : {}),
+    ...(tiled.recorded ? { recorded: tiled.recorded } : {}),
+    ...(tiled.sums ? { sums: tiled.sums } : {}),
   };
 }
 
@@ -98,8 +90,8 @@ const hostValues = new WeakMap<tf.Tensor, Float32Array>();
  * wasm backend caches an XNNPACK operator per conv filter, and each keeps the indirection buffer
  * of its last input (81 pointers per output pixel for a 9x9 conv) until that filter is disposed.
  * With the model's own kernels, every conv's buffer stays alive through the whole forward and
- * between tiles: a 452x452 tile grew the heap to 354 MB, and 209 MB with fresh kernels, which
- * the lean step's tidy disposes as soon as the step has run (bench/RESULTS-infer.md).
+ * between tiles, which made a tile's heap much larger; fresh kernels are disposed by the lean
+ * step's tidy as soon as the step has run (heap sizes: bench/RESULTS-infer.md).
  * Same values, so the same output. Every copy is pushed to `copies` (the caller disposes them).
  */
 function transientKernels(params: Params, copies: tf.Tensor[]): Params {

@@ -9,10 +9,26 @@
  *   pre-norm moments over the pixels they own; the merged sums are the exact
  *   whole-image statistics of the first layer after one pass, and of one
  *   layer more after each further pass (`refinePasses`).
+ * The executions that record, apply and accumulate them are in tile-execution.ts.
  */
-import type { LayerNormSums, NormStatistics } from '../networks/layers/instance-norm.js';
 
-export type { LayerNormStatistics, LayerNormSums, NormStatistics } from '../networks/layers/instance-norm.js';
+/** Per-channel mean and biased variance of one instance-norm layer, batch of one: `C` values each. */
+export interface LayerNormStatistics {
+  readonly mean: Float32Array;
+  readonly variance: Float32Array;
+}
+
+/** Statistics keyed by norm layer name (`c1.norm`, `res0.norm1`, ...). Plain arrays: they cross worker boundaries. */
+export type NormStatistics = Readonly<Record<string, LayerNormStatistics>>;
+
+/** Partial sums over part of an image, per channel: sum of (x - shift) and of (x - shift)^2, shift = applied mean. */
+export interface LayerNormSums {
+  count: number;
+  readonly sum: Float64Array;
+  readonly sumSquares: Float64Array;
+  /** The shift the sums are taken about (the applied mean), for conditioning. */
+  readonly shift: Float32Array;
+}
 
 /**
  * Adds `from` into `into` (same layers, same shift: all tiles of a pass apply the same statistics).

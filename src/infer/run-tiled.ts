@@ -5,10 +5,9 @@
  * (norm-statistics.ts); SR networks need none and tile exactly.
  */
 import { throwIfAborted } from '../errors.js';
-import type { LayerNormSums, NormStatistics } from '../networks/layers/instance-norm.js';
 import { createBlendTarget } from './feather-blend.js';
 import type { RegionRequest, RegionResult } from './infer-region.js';
-import { mergeNormSums, statisticsFromSums } from './norm-statistics.js';
+import { mergeNormSums, statisticsFromSums, type LayerNormSums, type NormStatistics } from './norm-statistics.js';
 import { cutRgb, padRgbToMultiple } from './rgb-image.js';
 import type { RgbImage } from '../pixels.js';
 import { planTiles, type Tile } from './tile-plan.js';

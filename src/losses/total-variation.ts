@@ -55,8 +55,8 @@ export function totalVariationLoss(images: ImageBatch, options: TotalVariationOp
       if (images.shape[axis] < 2) return tf.scalar(0);
       const window: [number, number] = axis === 1 ? [2, 1] : [1, 2];
       // The differences come from a 2-tap convolution rather than two slices:
-      // tfjs-backend-cpu slices non-contiguous axes element by element (about
-      // 1.6 s per slice of a 4x256x256x3 batch, against ~0.1 s here), and the
+      // tfjs-backend-cpu slices non-contiguous axes element by element (far
+      // slower: bench/RESULTS-design-figures.md, "Total variation"), and the
       // conv's input gradient exists on every backend (the depthwise one has
       // no wasm kernel). Multiplying by 0 and +-1 is exact in float32.
       let terms = magnitude(tf.conv2d(images, differenceFilter(channels, window), 1, 'valid'));

@@ -19,10 +19,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor4D } from '@tensorflow/tfjs-core';
 import type { ImageBatch, Params, ParamSpec, SrArch } from '../types.js';
+import { chosenExecution, wholeImagePadding, type ExecutionOptions, type MapPadding } from './execution.js';
 import { conv2dPadded } from './layers/conv.js';
 import { param } from './layers/param.js';
 import { bicubicUpsampleTf, depthToSpace } from './layers/pixel-shuffle.js';
-import { runSteps, type NetworkStep, type RunStepsOptions } from './layers/sequential.js';
+import { runSteps, type NetworkStep } from './layers/sequential.js';
 import { upsampleResizeConv, upsampleTranspose } from './layers/upsample.js';
 
 /** Number of 2x upsampling stages: log2(scale), none for the sub-pixel head. */
@@ -63,10 +64,13 @@ export function srParamSpecs(arch: SrArch): ParamSpec[] {
   return specs;
 }
 
-/** The network as named steps: `c1`, `res0`..., `u1`..., `out` (pre-activation, at the high resolution), `output`. */
-export function srSteps(arch: SrArch, params: Params): NetworkStep[] {
+/**
+ * The network as named steps: `c1`, `res0`..., `u1`..., `out` (pre-activation, at the high resolution), `output`.
+ * @param execution where each conv's border comes from (src/networks/execution.ts; SR has no norms); default: the whole image's edge
+ */
+export function srSteps(arch: SrArch, params: Params, execution: MapPadding = wholeImagePadding): NetworkStep[] {
   const p = (name: string): tf.Tensor => param(params, name);
-  const conv = (x: Tensor4D, name: string): Tensor4D => conv2dPadded(x, p(`${name}.kernel`), 1, 'reflect', p(`${name}.bias`));
+  const conv = (x: Tensor4D, name: string): Tensor4D => conv2dPadded(x, p(`${name}.kernel`), 1, 'reflect', p(`${name}.bias`), execution);
   const steps: NetworkStep[] = [{ name: 'c1', run: (x) => tf.relu(conv(x, 'c1')) }];
   for (let k = 0; k < arch.residualBlocks; k++) {
     const r = `res${k}`;
@@ -79,8 +83,8 @@ export function srSteps(arch: SrArch, params: Params): NetworkStep[] {
       run: (x) =>
         tf.relu(
           arch.upsample === 'transpose'
-            ? upsampleTranspose(x, p(`${name}.kernel`), p(`${name}.bias`))
-            : upsampleResizeConv(x, p(`${name}.kernel`), 'reflect', p(`${name}.bias`)),
+            ? upsampleTranspose(x, p(`${name}.kernel`), p(`${name}.bias`), execution)
+            : upsampleResizeConv(x, p(`${name}.kernel`), 'reflect', p(`${name}.bias`), execution),
         ),
     });
   }
@@ -105,10 +109,21 @@ function skipUpsample(arch: SrArch, input: Tensor4D): Tensor4D {
 }
 
 /**
- * Runs an SR network.
+ * Options of srNetwork: how it runs (src/networks/execution.ts; default
+ * differentiableExecution, for training; leanExecution (`lean`) for inference), and where to stop.
+ */
+export interface SrNetworkOptions extends ExecutionOptions {
+  /** Stop after the step of this name and return its output (inspection and tests). */
+  readonly until?: string;
+}
+
+/**
+ * Runs an SR network. A non-differentiable execution runs memory-lean: each
+ * step in its own tidy, its input disposed at once.
  * @param images float32 NHWC [B, h, w, 3] in [0, 1], any size
  * @returns float32 NHWC [B, f h, f w, 3] in [0, 1]; caller disposes.
  */
-export function srNetwork(arch: SrArch, params: Params, images: ImageBatch, options: RunStepsOptions = {}): Tensor4D {
-  return runSteps(srSteps(arch, params), images, options);
+export function srNetwork(arch: SrArch, params: Params, images: ImageBatch, options: SrNetworkOptions = {}): Tensor4D {
+  const execution = chosenExecution(options);
+  return runSteps(srSteps(arch, params, execution), images, { lean: !execution.differentiable, ...(options.until !== undefined ? { until: options.until } : {}) });
 }

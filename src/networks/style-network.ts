@@ -13,11 +13,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor4D } from '@tensorflow/tfjs-core';
 import type { ImageBatch, Params, ParamSpec, StyleArch } from '../types.js';
 import { styleChannels } from './arch.js';
+import { chosenExecution, differentiableExecution, type ExecutionOptions, type NetworkExecution } from './execution.js';
 import { conv2dPadded, type ConvPadding } from './layers/conv.js';
-import { contextInstanceNorm, type NormStatsContext } from './layers/instance-norm.js';
 import { param } from './layers/param.js';
 import { reflectionPad } from './layers/reflection-pad.js';
-import { runSteps, type NetworkStep, type RunStepsOptions } from './layers/sequential.js';
+import { runSteps, type NetworkStep } from './layers/sequential.js';
 import { upsampleResizeConv, upsampleTranspose } from './layers/upsample.js';
 
 /** Instance-norm epsilon per variant (FORMAT.md section 3 for ml5). */
@@ -72,28 +72,24 @@ export function styleParamSpecs(arch: StyleArch): ParamSpec[] {
  * The network as named steps: `input` (ml5 only: x 255), `c1`, `d1`, `d2`,
  * `res0`..., `u1`, `u2`, `out` (the pre-activation o) and `output` (in [0, 1]).
  * Steps expect H and W divisible by 4 (styleNetwork pads for them).
- * @param normStats optional instance-norm statistics context (record, apply or
- *   accumulate: tiled inference, src/infer); absent, each norm uses the input's own.
+ * @param execution how every conv pads and every instance norm gets its statistics
+ *   (src/networks/execution.ts); default: training's, differentiable, each norm from its own input
  */
-export function styleSteps(arch: StyleArch, params: Params, normStats?: NormStatsContext): NetworkStep[] {
+export function styleSteps(arch: StyleArch, params: Params, execution: NetworkExecution = differentiableExecution): NetworkStep[] {
   const padding: ConvPadding = arch.variant === 'ml5' ? 'same' : 'reflect';
-  // A banded run (one image across workers, src/serve/band-runner.node.ts): convs take rows from neighbours.
-  const band = normStats?.mode === 'bands' ? normStats.band : undefined;
-  const eps = STYLE_IN_EPSILON[arch.variant];
+  const epsilon = STYLE_IN_EPSILON[arch.variant];
   const p = (name: string): tf.Tensor => param(params, name);
-  const norm = (x: Tensor4D, prefix: string, relu = false): Tensor4D =>
-    contextInstanceNorm(x, p(`${prefix}.gamma`), p(`${prefix}.beta`), eps, prefix, normStats, relu);
-  const convNormRelu = (name: string, stride: 1 | 2): NetworkStep => ({
-    name,
-    run: (x) => norm(conv2dPadded(x, p(`${name}.kernel`), stride, padding, undefined, band), `${name}.norm`, true),
-  });
+  const conv = (x: Tensor4D, name: string, stride: 1 | 2 = 1, bias?: tf.Tensor): Tensor4D => conv2dPadded(x, p(`${name}.kernel`), stride, padding, bias, execution);
+  const norm = (x: Tensor4D, name: string, relu = false): Tensor4D =>
+    execution.norm(x, { name, gamma: p(`${name}.gamma`), beta: p(`${name}.beta`), epsilon }, relu);
+  const convNormRelu = (name: string, stride: 1 | 2): NetworkStep => ({ name, run: (x) => norm(conv(x, name, stride), `${name}.norm`, true) });
   const up = (name: string): NetworkStep => ({
     name,
     run: (x) => {
       const y =
         arch.upsample === 'transpose'
-          ? upsampleTranspose(x, p(`${name}.kernel`), undefined, band)
-          : upsampleResizeConv(x, p(`${name}.kernel`), padding, undefined, band);
+          ? upsampleTranspose(x, p(`${name}.kernel`), undefined, execution)
+          : upsampleResizeConv(x, p(`${name}.kernel`), padding, undefined, execution);
       return norm(y, `${name}.norm`, true);
     },
   });
@@ -107,18 +103,15 @@ export function styleSteps(arch: StyleArch, params: Params, normStats?: NormStat
       name: r,
       // conv-IN-ReLU-conv-IN plus the input, no ReLU after the sum (SPEC section 4).
       run: (x) => {
-        const t = norm(conv2dPadded(x, p(`${r}.conv1.kernel`), 1, padding, undefined, band), `${r}.norm1`, true);
-        return tf.add(x, norm(conv2dPadded(t, p(`${r}.conv2.kernel`), 1, padding, undefined, band), `${r}.norm2`));
+        const t = norm(conv(x, `${r}.conv1`), `${r}.norm1`, true);
+        return tf.add(x, norm(conv(t, `${r}.conv2`), `${r}.norm2`));
       },
     });
   }
   steps.push(up('u1'), up('u2'));
   steps.push({
     name: 'out',
-    run: (x) =>
-      arch.variant === 'ml5'
-        ? norm(conv2dPadded(x, p('out.kernel'), 1, padding, undefined, band), 'out.norm')
-        : conv2dPadded(x, p('out.kernel'), 1, padding, p('out.bias'), band),
+    run: (x) => (arch.variant === 'ml5' ? norm(conv(x, 'out'), 'out.norm') : conv(x, 'out', 1, p('out.bias'))),
   });
   steps.push({
     name: 'output',
@@ -130,23 +123,28 @@ export function styleSteps(arch: StyleArch, params: Params, normStats?: NormStat
   return steps;
 }
 
-/** Options of styleNetwork. */
-export interface StyleNetworkOptions extends RunStepsOptions {
-  /** Where the instance norms take their statistics from (tiled inference); default: each input's own. */
-  readonly normStats?: NormStatsContext;
+/**
+ * Options of styleNetwork: how it runs (src/networks/execution.ts; default
+ * differentiableExecution, for training; leanExecution (`lean`) for whole-image
+ * inference; tiled inference's), and where to stop.
+ */
+export interface StyleNetworkOptions extends ExecutionOptions {
+  /** Stop after the step of this name and return its output, of the padded image (inspection and tests). */
+  readonly until?: string;
 }
 
 /**
  * Runs the style network. Sizes not divisible by 4 are reflection-padded at
  * the bottom/right to the next multiple of 4 and cropped back (SPEC section 4).
+ * A non-differentiable execution runs memory-lean: each step in its own tidy,
+ * its input disposed at once (no gradients through the result).
  * @param images float32 NHWC [B, H, W, 3] in [0, 1]
- * @param options `lean` for memory-lean inference (no gradients); `until` returns
- *   that step's raw output (of the padded image, not cropped); `normStats` for tiles
  * @returns float32 NHWC [B, H, W, 3] in [0, 1]; caller disposes.
  */
 export function styleNetwork(arch: StyleArch, params: Params, images: ImageBatch, options: StyleNetworkOptions = {}): Tensor4D {
-  // Lean runs are inference (no gradients): the norms may use the fused kernel.
-  const steps = styleSteps(arch, params, options.normStats ?? (options.lean ? { mode: 'own' } : undefined));
+  const execution = chosenExecution(options);
+  const steps = styleSteps(arch, params, execution);
+  const run = { lean: !execution.differentiable, ...(options.until !== undefined ? { until: options.until } : {}) };
   const [, h, w] = images.shape;
   const padH = (4 - (h % 4)) % 4;
   const padW = (4 - (w % 4)) % 4;
@@ -154,7 +152,7 @@ export function styleNetwork(arch: StyleArch, params: Params, images: ImageBatch
     const padded = padH || padW ? reflectionPad(images, [0, padH], [0, padW]) : images;
     let out: Tensor4D;
     try {
-      out = runSteps(steps, padded, options);
+      out = runSteps(steps, padded, run);
     } finally {
       if (padded !== images) padded.dispose();
     }
@@ -163,5 +161,5 @@ export function styleNetwork(arch: StyleArch, params: Params, images: ImageBatch
     out.dispose();
     return cropped;
   };
-  return options.lean ? forward() : tf.tidy(forward);
+  return execution.differentiable ? tf.tidy(forward) : forward();
 }

@@ -7,6 +7,11 @@
 export const BACKENDS = Object.freeze({
   /** CUDA through @tensorflow/tfjs-node-gpu (only when a GPU is visible). */
   'node-gpu': 'node-gpu',
+  /**
+   * tfjs-backend-webgpu on a GPU adapter: Dawn's `webgpu` package in Node,
+   * `navigator.gpu` in browsers. Vulkan/Metal/D3D12, no CUDA version to match.
+   */
+  webgpu: 'webgpu',
   /** Native TensorFlow CPU through @tensorflow/tfjs-node. */
   node: 'node',
   /** @tensorflow/tfjs-backend-wasm (SIMD where supported), single-threaded per worker. */
@@ -16,8 +21,8 @@ export const BACKENDS = Object.freeze({
 } as const);
 export type BackendName = keyof typeof BACKENDS;
 
-/** Order of preference (the same for every purpose in-process; see BACKEND_ORDER_FOR). */
-export const BACKEND_ORDER: readonly BackendName[] = Object.freeze(['node-gpu', 'node', 'wasm', 'cpu']);
+/** Every backend, in order of preference for training (for inference see BACKEND_ORDER_FOR). */
+export const BACKEND_ORDER: readonly BackendName[] = Object.freeze(['node-gpu', 'webgpu', 'node', 'wasm', 'cpu']);
 
 /** What a backend is chosen for. */
 export const PURPOSES = Object.freeze({
@@ -33,10 +38,15 @@ export type Purpose = keyof typeof PURPOSES;
  * the fastest by far, and in one process the native backend also beats one
  * WASM thread for inference. WASM comes before CPU for both since
  * src/runtime/kernels gives it every conv gradient (wasm/README.md).
+ * A GPU through WebGPU comes right after CUDA for training (its candidate
+ * refuses software adapters unless forced). Node's inference path reads
+ * tensors synchronously, which tfjs-backend-webgpu cannot do outside a
+ * browser, so in Node inference uses WebGPU only when forced; the browser
+ * worker's order (candidates.browser.ts) puts it first.
  */
 export const BACKEND_ORDER_FOR: Readonly<Record<Purpose, readonly BackendName[]>> = Object.freeze({
   train: BACKEND_ORDER,
-  infer: BACKEND_ORDER,
+  infer: Object.freeze(BACKEND_ORDER.filter((name) => name !== 'webgpu')),
 });
 
 /** The environment variable that forces a backend. */

@@ -1,17 +1,22 @@
 /**
- * @file Backend candidates for browsers, Web Workers and edge runtimes: WASM
- * (SIMD where the engine has it), then plain-JavaScript CPU. No `node:`
- * import and no `process`: this file must bundle for `platform: 'browser'`
- * (test/browser/browser-bundle.test.ts checks it). Like candidates.node.ts,
+ * @file Backend candidates for browsers, Web Workers and edge runtimes: WebGPU
+ * (webgpu-candidate.browser.ts), WASM (SIMD where the engine has it), then
+ * plain-JavaScript CPU. No `node:` import and no `process`: this file must
+ * bundle for `platform: 'browser'` (test/browser/browser-bundle.test.ts checks it). Like candidates.node.ts,
  * `probe` answers without importing a backend and `load` does not activate one.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName } from './backends.js';
 import { registerKernels } from './kernels/register-kernels.js';
 import { wasmSimdSupported, wasmSupported } from './wasm-features.js';
+import { WEBGPU_BROWSER_CANDIDATE } from './webgpu-candidate.browser.js';
 
-/** The backends a browser or edge runtime can load, in order of preference. */
-export const BROWSER_BACKEND_ORDER: readonly BackendName[] = Object.freeze(['wasm', 'cpu']);
+/**
+ * The backends a browser or edge runtime can load, in order of preference: a
+ * GPU through WebGPU first (its candidate refuses a software adapter unless
+ * forced), then WASM.
+ */
+export const BROWSER_BACKEND_ORDER: readonly BackendName[] = Object.freeze(['webgpu', 'wasm', 'cpu']);
 
 /** The tfjs-backend-wasm binaries a page must serve under its `wasmPath` (the threaded build is never used). */
 export const BROWSER_WASM_BINARIES = Object.freeze(['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm'] as const);
@@ -27,6 +32,12 @@ export interface BrowserCandidateOptions {
   readonly wasmPath?: string;
 }
 
+/** What selectBrowserBackend passes to a candidate's `load`. */
+export interface BrowserLoadOptions extends BrowserCandidateOptions {
+  /** The backend was named (options.backend): a software WebGPU adapter is then accepted. */
+  readonly forced?: boolean;
+}
+
 /** One backend as a browser can load it. */
 export interface BrowserCandidate {
   readonly name: BackendName;
@@ -34,7 +45,7 @@ export interface BrowserCandidate {
   /** Answers without importing or activating anything. */
   probe(options?: BrowserCandidateOptions): { available: boolean; reason: string };
   /** Imports and prepares the backend (does not `setBackend`). @throws Error saying why it cannot be used. */
-  load(options?: BrowserCandidateOptions): Promise<{ tfBackend: string; details: Record<string, string | number | boolean> }>;
+  load(options?: BrowserLoadOptions): Promise<{ tfBackend: string; details: Record<string, string | number | boolean> }>;
 }
 
 /** `prefix` with exactly one trailing slash (tfjs appends the file name to it). */
@@ -42,8 +53,9 @@ export function normaliseWasmPath(prefix: string): string {
   return prefix.endsWith('/') ? prefix : `${prefix}/`;
 }
 
-/** The browser candidates, by name (only wasm and cpu exist here). */
+/** The browser candidates, by name (webgpu, wasm and cpu exist here). */
 export const BROWSER_CANDIDATES: Readonly<Partial<Record<BackendName, BrowserCandidate>>> = Object.freeze({
+  webgpu: WEBGPU_BROWSER_CANDIDATE,
   wasm: {
     name: 'wasm',
     packageName: '@tensorflow/tfjs-backend-wasm',

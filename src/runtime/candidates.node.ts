@@ -169,9 +169,9 @@ export const CANDIDATES: Readonly<Record<BackendName, NodeCandidate>> = Object.f
       // threaded build fails (it spawns a blob: worker: ERR_WORKER_PATH;
       // https://github.com/tensorflow/tfjs/issues/3830), a patched loader
       // relies on tfjs internals and caps its pool at os.cpus().length / 2,
-      // while a pool of single-thread workers scaled 1.92x with 2 workers.
-      // SIMD alone is 3.0x (19.1 against 6.3 GFLOP/s, one thread, 3x3 conv
-      // 64->64 at 64x64). Measurements: wasm/README.md.
+      // while a pool of single-thread workers scales with the cores, and SIMD
+      // alone is several times plain WASM. Measurements: wasm/README.md
+      // ("SIMD", "Threads") and bench/RESULTS.md ("Worker pool throughput").
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
       const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
       return { tfBackend: 'wasm', details: { simd, threads: 1, binary: binary.path, version: wasm.version_wasm } };

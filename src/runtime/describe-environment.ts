@@ -1,8 +1,8 @@
 /**
  * @file Facts about this machine and its tfjs backends for `perceptual doctor`,
  * gathered without activating any backend: probes, versions, WASM features
- * and binaries, CUDA visibility, and what `selectBackend` would choose for
- * training and for inference.
+ * and binaries, CUDA visibility, the WebGPU adapter, and what `selectBackend`
+ * would choose for training and for inference.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { cpus, freemem, totalmem } from 'node:os';
@@ -13,6 +13,8 @@ import { CANDIDATES, type CandidateOptions, cudaGpuVisible, packageVersionOf, WA
 import { type BackendAttempt, currentRuntime, planBackend, type Runtime } from './select-backend.js';
 import { describeSimdKernels } from './kernels/simd-kernels.js';
 import { wasmSimdSupported, wasmSupported, wasmThreadsSupported } from './wasm-features.js';
+import type { WebGpuAdapterFacts } from './webgpu-adapter.js';
+import { describeNodeWebGpu } from './webgpu-candidate.node.js';
 
 /** What `selectBackend` would pick for one purpose. */
 export interface BackendPlan {
@@ -52,6 +54,8 @@ export interface EnvironmentInfo {
     readonly kernels: ReturnType<typeof describeSimdKernels>;
   };
   readonly cuda: { readonly gpuVisible: boolean; readonly devices: number; readonly cudaVisibleDevices: string | null };
+  /** The WebGPU adapter Dawn offers (null when none, or when WebGPU cannot be tried), and why it is or is not used. */
+  readonly webgpu: { readonly adapter: WebGpuAdapterFacts | null; readonly reason: string };
   /** The environment variables perceptual reads (null when unset). */
   readonly env: Readonly<Record<string, string | null>>;
 }
@@ -62,6 +66,8 @@ const VERSION_PACKAGES = [
   '@tensorflow/tfjs-backend-wasm',
   '@tensorflow/tfjs-node',
   '@tensorflow/tfjs-node-gpu',
+  '@tensorflow/tfjs-backend-webgpu',
+  'webgpu',
 ] as const;
 
 function countNvidiaDevices(): number {
@@ -148,6 +154,7 @@ export async function describeEnvironment(options: DescribeEnvironmentOptions = 
       kernels: describeSimdKernels(),
     },
     cuda: { gpuVisible: cudaGpuVisible(env), devices: countNvidiaDevices(), cudaVisibleDevices: env.CUDA_VISIBLE_DEVICES ?? null },
+    webgpu: await describeNodeWebGpu(packageVersionOf),
     env: { [BACKEND_ENV_VAR]: env[BACKEND_ENV_VAR] ?? null, [WASM_PATH_ENV_VAR]: env[WASM_PATH_ENV_VAR] ?? null },
   };
 }
@@ -184,6 +191,7 @@ export function formatEnvironment(info: EnvironmentInfo): string {
   );
   lines.push(`CUDA GPU: ${info.cuda.gpuVisible ? `visible (${info.cuda.devices} device${info.cuda.devices === 1 ? '' : 's'})` : 'not visible'}` +
     (info.cuda.cudaVisibleDevices !== null ? `, CUDA_VISIBLE_DEVICES=${info.cuda.cudaVisibleDevices}` : ''));
+  lines.push(`WebGPU: ${info.webgpu.reason}`);
   for (const [name, value] of Object.entries(info.env)) lines.push(`${name}: ${value ?? '(unset)'}`);
   return lines.join('\n');
 }

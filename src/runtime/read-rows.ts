@@ -1,7 +1,8 @@
 /**
  * @file Reads some rows of a float32 NHWC map without copying the whole map:
  * on 'wasm' through a view of the heap (its `Slice` kernel copies the whole
- * input first, ~1.5 ms for one row of a 2 MB map), elsewhere through
+ * input first, even for one row: bench/RESULTS-design-figures.md, "Reading
+ * rows on wasm"), elsewhere through
  * `dataSync` of a slice.
  */
 import * as tf from '@tensorflow/tfjs-core';

@@ -122,9 +122,8 @@ export async function createPool(options: PoolOptions): Promise<InferencePool> {
 
   /**
    * Runs one region on some worker, retrying once if that worker dies. A statistics pass (style)
-   * larger than the job's tiles would leave its worker's heap at that size for good (3840x2160,
-   * tile 320: 292 MB after the 682x384 pass, 199-229 MB for the tiles), so that worker is
-   * replaced once the statistics are back (bench/RESULTS-infer.md).
+   * larger than the job's tiles would leave its worker's heap at that size for good (heap sizes
+   * at 3840x2160: bench/RESULTS-infer.md), so that worker is replaced once the statistics are back.
    */
   const runRegion = (resolved: ResolvedInferOptions) => async (request: RegionRequest, signal: AbortSignal | undefined): Promise<RegionResult> => {
     const reply = await retryOnceOnCrash(

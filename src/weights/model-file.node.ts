@@ -4,6 +4,7 @@
  * browser bundle of model-file.ts never meets `node:fs`.
  */
 import { readFile } from 'node:fs/promises';
+import * as tf from '@tensorflow/tfjs-core';
 import { writeFileAtomic } from '../atomic-write.js';
 import { perceptualError } from '../errors.js';
 import type { TransformModel } from '../types.js';
@@ -12,11 +13,20 @@ import { parseModel, serializeModel, type SerializeModelOptions } from './model-
 export * from './model-file.js';
 
 /**
- * Writes a model file atomically (temporary file, fsync, rename).
+ * Writes a model file atomically (temporary file, fsync, rename). The
+ * parameters are read with `data()` into host-side copies first: serializeModel
+ * reads synchronously, which the webgpu backend cannot do in Node.
  * @throws as serializeModel; the fs error on I/O failure
  */
 export async function saveModel(path: string, model: TransformModel, options: SerializeModelOptions = {}): Promise<void> {
-  const bytes = serializeModel(model, options);
+  const host: Record<string, tf.Tensor> = {};
+  let bytes: Uint8Array;
+  try {
+    for (const [name, tensor] of Object.entries(model.params)) host[name] = tf.tensor(await tensor.data(), tensor.shape, tensor.dtype);
+    bytes = serializeModel({ ...model, params: host }, options);
+  } finally {
+    tf.dispose(Object.values(host));
+  }
   await writeFileAtomic(path, bytes);
 }
 

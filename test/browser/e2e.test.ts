@@ -231,6 +231,10 @@ if (!existsSync(CHROMIUM)) {
     await open(false);
     const status = await settled();
     assert.is(status.backend, 'wasm', 'the worker chose the WASM backend from the served binaries');
+    // --disable-gpu: navigator.gpu exists but offers no adapter, so webgpu is refused first (webgpu-worker.test.ts: with one).
+    const rejected = await f.page.evaluate(() => (globalThis as unknown as { perceptualStylizer: { runtime: { rejected: Array<{ backend: string; reason: string }> } } }).perceptualStylizer.runtime.rejected);
+    assert.equal(rejected.map((r) => r.backend), ['webgpu']);
+    assert.match(rejected[0]!.reason, /found no adapter/);
     assert.is(status.simd, 'true', 'Chromium runs the SIMD binary');
     assert.equal(await f.page.evaluate(() => Array.from(document.querySelectorAll<HTMLElement>('.card:not([hidden])'), (c) => c.dataset.model)), ['tiny-a', 'tiny-b']);
     assert.equal(await pressed(), ['tiny-a'], 'the registry default is selected first');

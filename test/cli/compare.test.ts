@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
 import { writeImage } from '../../src/data/image-io.js';
-import { useBackend } from '../helpers/backends.js';
+import { TEST_BACKENDS, useBackend } from '../helpers/backends.js';
 import { cli, tempDir } from './helpers.js';
 
 const SIZE = 16;
@@ -142,10 +142,10 @@ test('numTensors stays flat across repeated compares', async () => {
   assert.is(tf.memory().numTensors, before);
 });
 
-test('images smaller than the deepest tap needs: a clear E_TENSOR_SHAPE (exit 2) on cpu and wasm, not NaN or a crash', async () => {
+test('images smaller than the deepest tap needs: a clear E_TENSOR_SHAPE (exit 2) on every test backend, not NaN or a crash', async () => {
   const a = await writePattern('tiny-a.png', pixels(1, 7, 7), 7, 7);
   const b = await writePattern('tiny-b.png', pixels(2, 7, 7), 7, 7);
-  for (const backend of ['cpu', 'wasm']) {
+  for (const backend of TEST_BACKENDS) {
     const run = await cli(['compare', a, b, '--seed', '1', '--backend', backend, '--json']);
     assert.is(run.code, 2, run.stderr);
     assert.match(run.stderr, /E_TENSOR_SHAPE: Images must be at least 8x8 pixels for the vgg16 loss network at relu4_3 \(each 2x2 max pool before it halves the size\), but A '.*tiny-a\.png' and B '.*tiny-b\.png' are 7x7\. Compare larger images, or choose shallower --content-layers\/--style-layers/);

@@ -47,7 +47,7 @@ test('unknown commands and options are usage errors (exit 2)', async () => {
   assert.match(badOption.stderr, /--content-weight.*expected a number \(received "abc"\)/);
   const badBackend = await cli(['doctor', '--backend', 'tpu']);
   assert.is(badBackend.code, 2);
-  assert.match(badBackend.stderr, /options\.backend must be one of node-gpu, node, wasm, cpu \(received "tpu"\)/);
+  assert.match(badBackend.stderr, /options\.backend must be one of node-gpu, webgpu, node, wasm, cpu \(received "tpu"\)/);
 });
 
 test('formatError prints the code and message, the stack only when verbose', () => {

@@ -7,7 +7,9 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersLossNetwork } from '../../src/networks/layers-loss-network.js';
 import { Random } from '../../src/random.js';
+import { conv2DPathCalls } from '../../src/runtime/kernels/conv2d-simd.js';
 import { TEST_BACKENDS, useBackend } from '../helpers/backends.js';
+import { maxRelativeError as relativeToPeak } from './layers-reference.js';
 import { maxRelativeError, refConv, refMap, refMaxPool, type Plane } from './vgg-reference.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'perceptual-layers-'));
@@ -194,6 +196,46 @@ test('darknettiny: tap shapes at 64x64 and leaky_re_lu_1 against plain loops fro
   assert.ok(error < 1e-4, `leaky_re_lu_1: ${error}`);
   tf.dispose([images, ...Object.values(maps)]);
   net.dispose();
+});
+
+test('darknettiny at 64x64 runs on every wasm conv kernel and agrees with cpu: maps, and image gradients through leaky ReLUs and max pools', async () => {
+  if (!haveDarknet) return console.log('SKIP: ../shared/data/darknet/darknettiny is absent');
+  const taps = ['leaky_re_lu_1', 'leaky_re_lu_4', 'leaky_re_lu_8'];
+  // Photo-like input with flat (saturated) patches: equal values tie in the max pools.
+  const pixels = Float32Array.from({ length: 64 * 64 * 3 }, (_, i) => {
+    const [y, x, c] = [Math.floor(i / 192), Math.floor(i / 3) % 64, i % 3];
+    return Math.min(1, Math.max(0, 0.5 + 0.6 * Math.sin(0.15 * x + 0.1 * y + c) + 0.05 * Math.cos(2.3 * x * y)));
+  });
+  const weighting = Float32Array.from({ length: 8 * 8 * 256 }, (_, i) => Math.cos(i));
+  const results: Record<string, { maps: Float32Array[]; grad: Float32Array }> = {};
+  for (const backend of ['wasm', 'cpu'] as const) {
+    await useBackend(backend);
+    const net = await loadLayersLossNetwork(darknet, { taps });
+    const images = tf.tensor4d(pixels, [1, 64, 64, 3]);
+    const before = conv2DPathCalls();
+    const maps = net.features(images, taps);
+    const forward = conv2DPathCalls();
+    const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(net.features(x as tf.Tensor4D, ['leaky_re_lu_8']).leaky_re_lu_8!, tf.tensor4d(weighting, [1, 8, 8, 256]))))(images);
+    const after = conv2DPathCalls();
+    if (backend === 'wasm') {
+      // 3x3 convs with C % 4 = 0 and at least 256 output pixels: conv2d_2 (32x32), conv2d_4 and conv2d_6 (16x16);
+      // stock: conv2d_1 (3 input channels), the 1x1 convs and conv2d_8 (8x8).
+      assert.equal([forward.winograd - before.winograd, forward['rgb-output'] - before['rgb-output'], forward.stock - before.stock], [3, 0, 5]);
+      // conv2d_1's input gradient is a 3x3 conv from 16 channels to 3: the RGB-output kernel.
+      assert.ok(after['rgb-output'] - forward['rgb-output'] >= 1 && after.winograd - forward.winograd >= 6, JSON.stringify(after));
+    }
+    results[backend] = { maps: taps.map((t) => maps[t]!.dataSync() as Float32Array), grad: g.dataSync() as Float32Array };
+    tf.dispose([images, g, ...Object.values(maps)]);
+    net.dispose();
+  }
+  taps.forEach((tap, i) => {
+    const error = relativeToPeak(results.wasm!.maps[i]!, results.cpu!.maps[i]!);
+    // Winograd rounding through BN and leaky ReLUs: 1e-6 to 2e-6 observed.
+    assert.ok(error < 1e-5, `${tap}: max relative error ${error}`);
+  });
+  // Max-pool ties go to the same pixel on both backends (src/runtime/kernels/max-pool-grad.ts).
+  const error = relativeToPeak(results.wasm!.grad, results.cpu!.grad);
+  assert.ok(error < 1e-5, `image gradient: max |difference| / max |cpu| ${error}`);
 });
 
 test('darknettiny: gradients reach the image on wasm', async () => {

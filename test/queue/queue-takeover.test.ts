@@ -54,7 +54,7 @@ if (REDIS === null) {
       const name = /^ready: worker (\S+) /m.exec(doomed.stderr())![1]!;
 
       // big.png is the first job, and the only worker takes it.
-      const added = await cli(['queue', 'add', join(work, 'photos/big.png'), join(work, 'photos'), '-o', join(work, 'out'), '--redis', redis.url]);
+      const added = await cli(['queue', 'add', join(work, 'photos/big.png'), join(work, 'photos'), '-o', join(work, 'out'), '--model', 'wave', '--redis', redis.url]);
       assert.is(added.code, 0, added.stderr);
       const bigId = added.stdout.split('\n')[0]!.split('\t')[0]!;
       await waitUntil(

@@ -2,11 +2,13 @@
  * The WASM `BatchMatMul` replacement (src/runtime/kernels/batch-mat-mul.ts):
  * every transposeA/transposeB combination, with batch broadcasting, against a
  * plain-loop float64 product, plus equality with the stock kernel and flat
- * tensor counts.
+ * tensor counts; and a^T b over a long shared axis (Gram matrices) on the
+ * blocked kernel (wasm/src/gram.c), against float64.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { GRAM_MIN_SHARED } from '../../src/runtime/kernels/batch-mat-mul.js';
 import { stockKernel } from '../../src/runtime/kernels/register-kernels.js';
 import { useBackend } from '../helpers/backends.js';
 import { lcgValues } from '../networks/layers-reference.js';
@@ -69,6 +71,91 @@ test('wasm BatchMatMul matches a float64 loop and the stock kernel for every tra
     assert.is(tf.memory().numTensors, before, 'no tensor leaks');
     tf.dispose([a, b]);
   }
+});
+
+test('a^T b over a long shared axis (Gram matrices) runs blocked, float64 across blocks: partial blocks, odd rows, batch 2', async () => {
+  await useBackend('wasm');
+  // k = 3 blocks of 256 plus 37; m = 13 rows (two 6-row micro-tiles and one left over); n = 16 (two 8-column panels).
+  const [k, m, n] = [3 * 256 + 37, 13, 16];
+  assert.ok(k >= GRAM_MIN_SHARED);
+  const av = lcgValues(2 * k * m, 3, 99, 101); // an offset makes accumulation errors visible
+  const bv = lcgValues(2 * k * n, 4);
+  const a = tf.tensor3d(av, [2, k, m]);
+  const b = tf.tensor3d(bv, [2, k, n]);
+  const got = tf.matMul(a, b, true, false);
+  const data = got.dataSync();
+  const expected = reference(av.subarray(0, k * m), [1, k, m], bv.subarray(0, k * n), [1, k, n], true, false)
+    .concat(reference(av.subarray(k * m), [1, k, m], bv.subarray(k * n), [1, k, n], true, false));
+  let scale = 0;
+  for (const v of expected) scale = Math.max(scale, Math.abs(v));
+  for (let i = 0; i < expected.length; i++) assert.ok(Math.abs(data[i]! - expected[i]!) <= 1e-6 * scale, `[${i}]: ${data[i]} vs ${expected[i]}`);
+  tf.dispose([a, b, got]);
+});
+
+test('a Gram matrix over 65536 pixels is exact to float32 rounding; one float32 accumulator per entry (the stock product) is not', async () => {
+  await useBackend('wasm');
+  const [k, c] = [65536, 64];
+  // Post-ReLU-like features: non-negative, so nothing cancels and every rounding adds up.
+  const fv = lcgValues(k * c, 5, -0.5, 1).map((v) => Math.max(0, v));
+  const f = tf.tensor3d(fv, [1, k, c]);
+  const rows = [0, 31, 63];
+  const want = new Float64Array(rows.length * c);
+  for (let p = 0; p < k; p++) {
+    rows.forEach((i, r) => {
+      const v = fv[p * c + i]!;
+      if (v !== 0) for (let j = 0; j < c; j++) want[r * c + j] += v * fv[p * c + j]!;
+    });
+  }
+  const error = (out: ArrayLike<number>): number => {
+    let diff = 0;
+    let scale = 0;
+    rows.forEach((i, r) => {
+      for (let j = 0; j < c; j++) {
+        diff = Math.max(diff, Math.abs(out[i * c + j]! - want[r * c + j]!));
+        scale = Math.max(scale, want[r * c + j]!);
+      }
+    });
+    return diff / scale;
+  };
+  const gram = tf.matMul(f, f, true, false);
+  const ours = error(gram.dataSync());
+  assert.ok(ours < 3e-7, `relative error ${ours}`);
+  const backend = tf.backend();
+  const ft = tf.transpose(f, [0, 2, 1]);
+  const info = stockKernel('wasm', tf.BatchMatMul)!.kernelFunc({ inputs: { a: ft, b: f }, backend, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
+  const stock = error(backend.readSync(info.dataId) as Float32Array);
+  backend.disposeData(info.dataId);
+  assert.ok(stock > 10 * ours, `stock product: relative error ${stock} against ${ours}`);
+  tf.dispose([f, ft, gram]);
+});
+
+test('calls the blocked kernel does not take (n % 8 != 0, a broadcast batch) keep the transposed stock product', async () => {
+  await useBackend('wasm');
+  const stock = stockKernel('wasm', tf.BatchMatMul)!;
+  const backend = tf.backend();
+  for (const [aShape, bShape] of [[[1, 600, 5], [1, 600, 12]], [[1, 600, 5], [2, 600, 16]]] as const) {
+    const a = tf.tensor3d(lcgValues(aShape[0] * 600 * 5, 6), [...aShape]);
+    const b = tf.tensor3d(lcgValues(bShape[0] * 600 * bShape[2], 7), [...bShape]);
+    const got = tf.matMul(a, b, true, false);
+    const at = tf.transpose(a, [0, 2, 1]);
+    const info = stock.kernelFunc({ inputs: { a: at, b }, backend, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
+    assert.equal(Array.from(got.dataSync()), Array.from(backend.readSync(info.dataId) as Float32Array), JSON.stringify({ aShape, bShape }));
+    backend.disposeData(info.dataId);
+    tf.dispose([a, b, got, at]);
+  }
+});
+
+test('the blocked product leaves no tensors or backend buffers behind', async () => {
+  await useBackend('wasm');
+  const f = tf.tensor3d(lcgValues(600 * 8, 8), [1, 600, 8]);
+  const backend = tf.backend();
+  tf.dispose(tf.matMul(f, f, true, false));
+  const tensors = tf.memory().numTensors;
+  const buffers = backend.numDataIds();
+  for (let i = 0; i < 3; i++) tf.dispose(tf.matMul(f, f, true, false));
+  assert.is(tf.memory().numTensors, tensors);
+  assert.is(backend.numDataIds(), buffers);
+  f.dispose();
 });
 
 test.run();

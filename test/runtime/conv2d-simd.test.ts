@@ -13,7 +13,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SIMD_KERNELS_WASM_BASE64 } from '../../src/runtime/kernels/simd-kernels-binary.generated.js';
 import { simdKernelsStatus } from '../../src/runtime/kernels/simd-kernels.js';
-import { conv2DPath } from '../../src/runtime/kernels/conv2d-simd.js';
+import { type Conv2DPath, conv2DPath, conv2DPathCalls } from '../../src/runtime/kernels/conv2d-simd.js';
 import { stockKernel } from '../../src/runtime/kernels/register-kernels.js';
 import { useBackend } from '../helpers/backends.js';
 import { conv2dReference, padsFor, relativeError, seeded, type PadSpec, type Shape4 } from './conv-reference.js';
@@ -84,6 +84,23 @@ test('shapes outside the Winograd domain give the stock kernel result exactly', 
     const theirsT = tf.engine().makeTensorFromTensorInfo(theirs);
     assert.equal(Array.from(ours.dataSync()), Array.from(theirsT.dataSync()), JSON.stringify({ xs, ws, stride }));
     tf.dispose([x, w, ours, theirsT]);
+  }
+});
+
+test('conv2DPathCalls counts each call on the kernel conv2DPath names (what the network agreement tests rely on)', async () => {
+  await useBackend('wasm');
+  const cases: [Shape4, Shape4, Conv2DPath][] = [
+    [[1, 16, 16, 8], [3, 3, 8, 16], 'winograd'],
+    [[1, 15, 15, 8], [3, 3, 8, 16], 'stock'], // 225 output pixels
+    [[1, 9, 9, 8], [9, 9, 8, 3], 'rgb-output'],
+    [[1, 16, 16, 3], [3, 3, 3, 16], 'stock'], // 3 input channels
+  ];
+  for (const [xs, ws, path] of cases) {
+    assert.is(conv2DPath(tf.backend_util.computeConv2DInfo(xs, ws, 1, 1, 'same'), 'float32'), path);
+    const before = conv2DPathCalls();
+    tf.tidy(() => tf.conv2d(tf.ones(xs) as tf.Tensor4D, tf.ones(ws) as tf.Tensor4D, 1, 'same').dataSync());
+    const after = conv2DPathCalls();
+    for (const p of ['winograd', 'rgb-output', 'stock'] as const) assert.is(after[p] - before[p], p === path ? 1 : 0, `${JSON.stringify({ xs, ws })} ${p}`);
   }
 });
 

@@ -34,6 +34,11 @@ test('a plain JSON-serialisable object with the machine facts', async () => {
   assert.is(info.wasm.kernels.bytes, manifest.bytes);
   assert.is(info.wasm.kernels.compiles, wasmSimdSupported());
   assert.equal(info.env, { PERCEPTUAL_BACKEND: null, PERCEPTUAL_WASM_PATH: null });
+  // The WebGPU adapter, or why there is none; the same reason the webgpu probe gives when it refuses.
+  const webgpu = info.backends.find((b) => b.name === 'webgpu')!;
+  assert.type(info.webgpu.reason, 'string');
+  if (info.webgpu.adapter === null) assert.ok(!webgpu.available && webgpu.reason.startsWith(info.webgpu.reason), `${webgpu.reason} / ${info.webgpu.reason}`);
+  else assert.ok(webgpu.reason.startsWith(info.webgpu.reason), `${webgpu.reason} / ${info.webgpu.reason}`);
 });
 
 test('choices per purpose follow the env var, and a bad one becomes a reason', async () => {
@@ -43,7 +48,7 @@ test('choices per purpose follow the env var, and a bad one becomes a reason', a
   assert.match(forced.choice.train.reason, /forced by PERCEPTUAL_BACKEND for train/);
   const bad = await describeEnvironment({ env: { PERCEPTUAL_BACKEND: 'tpu' } });
   assert.is(bad.choice.train.backend, null);
-  assert.match(bad.choice.train.reason, /PERCEPTUAL_BACKEND must be one of node-gpu, node, wasm, cpu \(received "tpu"\)/);
+  assert.match(bad.choice.train.reason, /PERCEPTUAL_BACKEND must be one of node-gpu, webgpu, node, wasm, cpu \(received "tpu"\)/);
 });
 
 test('activates nothing: the tfjs backend in use is unchanged', async () => {
@@ -69,6 +74,7 @@ test('formatEnvironment: one line per fact, each backend and each purpose', asyn
   assert.match(text, /^wasm binary: .*tfjs-backend-wasm(-simd)?\.wasm$/m);
   assert.match(text, /^perceptual SIMD kernels: \d+ bytes, sha256 [0-9a-f]{12}, this engine compiles them; /m);
   assert.match(text, /^PERCEPTUAL_BACKEND: wasm$/m);
+  assert.ok(text.includes(`\nWebGPU: ${info.webgpu.reason}\n`), text);
 });
 
 test.run();

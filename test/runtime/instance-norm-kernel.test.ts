@@ -2,13 +2,13 @@
  * The fused inference instance norm (src/runtime/kernels/instance-norm.ts,
  * wasm/src/instance-norm.c) against a float64 plain-loop instance norm: own
  * statistics per image (batch 2), given statistics, ReLU, a large mean (the
- * two-pass variance); the layer's 'own' context equals the differentiable
- * path on every backend; no tensors or heap blocks left behind.
+ * two-pass variance); the lean execution's norm equals the differentiable
+ * execution's on every backend; no tensors or heap blocks left behind.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { contextInstanceNorm } from '../../src/networks/layers/instance-norm.js';
+import { differentiableExecution, leanExecution } from '../../src/networks/execution.js';
 import { INSTANCE_NORM_KERNEL } from '../../src/runtime/kernel-names.js';
 import { instanceNormKernelUsable } from '../../src/runtime/kernels/instance-norm.js';
 import { TEST_BACKENDS, useBackend } from '../helpers/backends.js';
@@ -51,7 +51,7 @@ test('wasm: the fused kernel equals a float64 instance norm (own and given stati
 });
 
 for (const backend of TEST_BACKENDS) {
-  test(`${backend}: the 'own' context (inference) equals the differentiable path, with and without ReLU`, async () => {
+  test(`${backend}: the lean execution's norm (inference) equals the differentiable path, with and without ReLU`, async () => {
     await useBackend(backend);
     for (const c of [8, 6]) {
       const x = tf.tensor4d(seeded(2 * 5 * 7 * c, 11).map((v) => 3 * v + 1), [2, 5, 7, c]);
@@ -60,8 +60,8 @@ for (const backend of TEST_BACKENDS) {
       for (const relu of [false, true]) {
         const before = tf.memory().numTensors;
         const ids = tf.backend().numDataIds();
-        const fast = contextInstanceNorm(x, gamma, beta, 1e-5, 'n', { mode: 'own' }, relu);
-        const plain = contextInstanceNorm(x, gamma, beta, 1e-5, 'n', undefined, relu);
+        const fast = leanExecution.norm(x, { name: 'n', gamma, beta, epsilon: 1e-5 }, relu);
+        const plain = differentiableExecution.norm(x, { name: 'n', gamma, beta, epsilon: 1e-5 }, relu);
         assert.ok(relativeError(fast.dataSync(), plain.dataSync()) < 2e-5, `${backend} C=${c} relu=${relu}`);
         tf.dispose([fast, plain]);
         assert.is(tf.memory().numTensors, before);

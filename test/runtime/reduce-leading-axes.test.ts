@@ -1,9 +1,10 @@
 /**
- * The WASM `Mean`/`Sum` replacements (src/runtime/kernels/reduce-leading-axes.ts):
+ * The WASM `Mean`/`Sum` replacements (src/runtime/kernels/reduce-sum.ts, with
+ * src/runtime/kernels/reduce-leading-axes.ts where the SIMD kernels cannot load):
  * against float64 plain loops and the stock kernels, for leading, middle,
  * negative and unsorted axes with and without keepDims, plus the cases that go
- * to the stock kernel (innermost or split axes, int32), and flat tensor and
- * backend-buffer counts.
+ * to the stock kernel (split axes, int32), the AvgPool fallback's plan, and
+ * flat tensor and backend-buffer counts.
  *
  * Measured here (2-core shared machine, medians of 21, Mean over [1, 2]):
  * [1, 64, 64, 128] stock 2.6 ms -> 0.41 ms; [1, 256, 256, 32] 8.4 -> 0.81 ms.
@@ -51,7 +52,7 @@ const CASES: ReadonlyArray<readonly [number[], number[]]> = [
   [[9, 4], [0]],
   [[2, 3, 4, 5, 2], [1, 2, 3]],
   [[1, 16, 16, 8], [1, 2]],
-  // The stock kernel's cases: innermost, split, all axes.
+  // Innermost and all axes (perceptual's kernel since reduce-sum.ts), and a split run (the stock kernel).
   [[2, 5, 6, 3], [3]],
   [[2, 5, 6, 3], [1, 3]],
   [[2, 5, 6, 3], [0, 1, 2, 3]],

@@ -3,13 +3,13 @@ import * as assert from 'uvu/assert';
 import { BROWSER_CANDIDATES, normaliseWasmPath } from '../../src/runtime/candidates.browser.js';
 import { resolveBrowserBackendRequest, selectBrowserBackend } from '../../src/runtime/select-backend.browser.js';
 
-test('the browser order is wasm then cpu; a forced backend is tried alone', () => {
-  assert.equal(resolveBrowserBackendRequest({}).order, ['wasm', 'cpu']);
+test('the browser order is webgpu, wasm, then cpu; a forced backend is tried alone', () => {
+  assert.equal(resolveBrowserBackendRequest({}).order, ['webgpu', 'wasm', 'cpu']);
   assert.equal(resolveBrowserBackendRequest({ backend: 'cpu' }), { order: ['cpu'], forced: true });
 });
 
 test('backends a browser cannot load and bad options are E_OPTIONS errors naming the option', () => {
-  assert.throws(() => resolveBrowserBackendRequest({ backend: 'node' }), (e: Error & { code?: string }) => e instanceof RangeError && e.code === 'E_OPTIONS' && /options\.backend must be one of wasm, cpu in a browser \(received "node"\)/.test(e.message));
+  assert.throws(() => resolveBrowserBackendRequest({ backend: 'node' }), (e: Error & { code?: string }) => e instanceof RangeError && e.code === 'E_OPTIONS' && /options\.backend must be one of webgpu, wasm, cpu in a browser \(received "node"\)/.test(e.message));
   assert.throws(() => resolveBrowserBackendRequest({ wasmPath: 3 as unknown as string }), /options\.wasmPath must be a URL prefix string/);
 });
 
@@ -25,8 +25,9 @@ test('wasm is unavailable without a wasmPath, and says how to fix it', () => {
 test('without a wasmPath selection falls back to cpu and records why', async () => {
   const runtime = await selectBrowserBackend({});
   assert.is(runtime.backend, 'cpu');
-  assert.equal(runtime.rejected.map((r) => r.backend), ['wasm']);
-  assert.match(runtime.reason, /best that loaded for infer: cpu \(order wasm > cpu; wasm unavailable\)/);
+  assert.equal(runtime.rejected.map((r) => r.backend), ['webgpu', 'wasm']);
+  assert.match(runtime.rejected[0]!.reason, /navigator\.gpu is missing/);
+  assert.match(runtime.reason, /best that loaded for infer: cpu \(order webgpu > wasm > cpu; webgpu, wasm unavailable\)/);
 });
 
 test.run();

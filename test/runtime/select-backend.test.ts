@@ -55,9 +55,9 @@ test('unknown names are RangeErrors with code E_OPTIONS naming their source', as
   const fromEnv = await thrown(() => selectBackend({ env: { [BACKEND_ENV_VAR]: 'tpu' } }));
   assert.instance(fromEnv, RangeError);
   assert.is(fromEnv.code, 'E_OPTIONS');
-  assert.is(fromEnv.message, 'PERCEPTUAL_BACKEND must be one of node-gpu, node, wasm, cpu (received "tpu")');
+  assert.is(fromEnv.message, 'PERCEPTUAL_BACKEND must be one of node-gpu, webgpu, node, wasm, cpu (received "tpu")');
   const fromOption = await thrown(() => selectBackend({ backend: 'webgl', env: {} }));
-  assert.match(fromOption.message, /^options\.backend must be one of node-gpu, node, wasm, cpu \(received "webgl"\)$/);
+  assert.match(fromOption.message, /^options\.backend must be one of node-gpu, webgpu, node, wasm, cpu \(received "webgl"\)$/);
   const purpose = await thrown(() => selectBackend({ purpose: 'serve', env: {} }));
   assert.instance(purpose, RangeError);
   assert.is(purpose.code, 'E_OPTIONS');
@@ -79,16 +79,16 @@ test("a forced 'node' that cannot load is E_BACKEND_UNAVAILABLE listing what can
   assert.match(error.message, /Choose one of those with --backend or PERCEPTUAL_BACKEND/);
 });
 
-test('purpose train tries node-gpu > node > wasm > cpu and says why it skipped each', async () => {
+test('purpose train tries node-gpu > webgpu > node > wasm > cpu and says why it skipped each', async () => {
   const available = await availableBackends();
   const runtime = await selectBackend({ purpose: 'train', env: {} });
   const expected = available[0];
   assert.is(runtime.backend, expected);
-  const order = ['node-gpu', 'node', 'wasm', 'cpu'];
+  const order = ['node-gpu', 'webgpu', 'node', 'wasm', 'cpu'];
   assert.equal(runtime.rejected.map((r) => r.backend), order.slice(0, order.indexOf(runtime.backend)));
   for (const attempt of runtime.rejected) assert.ok(attempt.reason.length > 10, attempt.reason);
   if (runtime.rejected.length > 0) {
-    assert.match(runtime.reason, new RegExp(`^best that loaded for train: ${runtime.backend} \\(order node-gpu > node > wasm > cpu; `));
+    assert.match(runtime.reason, new RegExp(`^best that loaded for train: ${runtime.backend} \\(order node-gpu > webgpu > node > wasm > cpu; `));
   }
   const plan = await planBackend({ purpose: 'train', env: {} });
   assert.is(plan.backend, runtime.backend);

@@ -4,14 +4,16 @@
  * convolution a worker takes the rows it needs above and below its band from
  * its neighbours (`padRows`), and each instance norm sums its statistics over
  * all bands (`sumAll`), so the result equals the whole network's up to float
- * rounding while each worker computes only its own rows.
+ * rounding while each worker computes only its own rows. The execution that
+ * runs a network this way is src/infer/band-execution.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor4D } from '@tensorflow/tfjs-core';
 import { readRows } from '../../runtime/read-rows.js';
+import type { PadEdge } from '../execution.js';
 
 /** How an image's own top or bottom edge is padded: as the whole-image layer pads it. */
-export type RowEdge = 'reflect' | 'symmetric' | 'zero';
+export type RowEdge = PadEdge;
 
 /** One worker's band of a banded run. */
 export interface RowBand {
@@ -45,9 +47,4 @@ export function edgeRows(x: Tensor4D, count: number, side: 'top' | 'bottom', edg
   const mirrored = new Float32Array(rows.length);
   for (let r = 0; r < count; r++) mirrored.set(rows.subarray(r * row, (r + 1) * row), (count - 1 - r) * row);
   return tf.tensor4d(mirrored, [1, count, w, c]);
-}
-
-/** Pads the rows of `x` through `band` (neighbours' rows, `edge` at the image border), then its columns by `cols`. Caller disposes. */
-export function padRowsAndCols(x: Tensor4D, top: number, bottom: number, edge: RowEdge, band: RowBand, cols: (t: Tensor4D) => Tensor4D): Tensor4D {
-  return tf.tidy(() => cols(band.padRows(x, top, bottom, edge)));
 }

@@ -15,15 +15,18 @@
  * same low-resolution pixel: one 3x3 conv with 4 Cout outputs, then a pure
  * interleave. That does as many multiply-adds as the unfolded conv (36 per
  * low-res pixel and channel pair, 20 of them by zero) but runs on the fast 3x3
- * paths (perceptual's Winograd kernel on wasm, src/runtime/kernels): measured
- * 1.1-1.3x faster than unfolded on wasm, where a 2x2 layout (16 multiply-adds,
- * direct conv) was 0.77-0.93x (XNNPACK's non-3x3 convs run ~2.5x slower per
- * multiply-add), and on par on cpu.
+ * paths (perceptual's Winograd kernel on wasm, src/runtime/kernels): faster
+ * than unfolded on wasm, where a 2x2 layout (16 multiply-adds, direct conv)
+ * was slower (XNNPACK's non-3x3 convs run far slower per multiply-add), and
+ * on par on cpu; figures in wasm/README.md, "Other kernels".
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { wholeImagePadding, type MapPadding } from '../execution.js';
 import { conv2dPadded, type ConvPadding } from './conv.js';
 import { depthToSpace } from './pixel-shuffle.js';
-import { padRowsAndCols, type RowBand } from './row-band.js';
+
+/** One pixel on every side: the border of the 3x3 phase convs at low resolution. */
+const ONE = Object.freeze({ top: 1, bottom: 1, left: 1, right: 1 });
 
 /**
  * Nearest-neighbour 2x resize (each pixel becomes a 2x2 block), then a
@@ -35,18 +38,19 @@ import { padRowsAndCols, type RowBand } from './row-band.js';
  * @param x float32 NHWC [B, H, W, Cin]
  * @param kernel HWIO [K, K, Cin, Cout]
  * @param bias optional [Cout]
+ * @param execution where borders come from (src/networks/execution.ts); default: the whole image's edge
  * @returns float32 NHWC [B, 2H, 2W, Cout]; caller disposes.
  */
-export function upsampleResizeConv(x: tf.Tensor4D, kernel: tf.Tensor, padding: ConvPadding, bias?: tf.Tensor, band?: RowBand): tf.Tensor4D {
+export function upsampleResizeConv(x: tf.Tensor4D, kernel: tf.Tensor, padding: ConvPadding, bias?: tf.Tensor, execution: MapPadding = wholeImagePadding): tf.Tensor4D {
   return tf.tidy(() => {
     const [, h, w] = x.shape;
     if (kernel.rank === 4 && kernel.shape[0] === 3 && kernel.shape[1] === 3) {
-      const y = foldedResizeConv3x3(x, kernel as tf.Tensor4D, padding, band);
+      const y = foldedResizeConv3x3(x, kernel as tf.Tensor4D, padding, execution);
       return bias ? (tf.add(y, bias) as tf.Tensor4D) : y;
     }
     // alignCorners/halfPixelCenters false: source index floor(i / 2), an exact 2x2 replication.
     const big = tf.image.resizeNearestNeighbor(x, [2 * h, 2 * w], false, false);
-    return conv2dPadded(big, kernel, 1, padding, bias, band);
+    return conv2dPadded(big, kernel, 1, padding, bias, execution);
   });
 }
 
@@ -62,20 +66,13 @@ export function upsampleResizeConv(x: tf.Tensor4D, kernel: tf.Tensor, padding: C
  * @param kernel float32 HWIO [3, 3, Cin, Cout]
  * @returns float32 NHWC [B, 2H, 2W, Cout]; caller disposes.
  */
-export function foldedResizeConv3x3(x: tf.Tensor4D, kernel: tf.Tensor4D, padding: ConvPadding, band?: RowBand): tf.Tensor4D {
+export function foldedResizeConv3x3(x: tf.Tensor4D, kernel: tf.Tensor4D, padding: ConvPadding, execution: MapPadding = wholeImagePadding): tf.Tensor4D {
   return tf.tidy(() => {
     // Output (i, j) of a 3x3 conv on the 1-padded map reads low rows i-1..i+1
     // (kernel row t <-> low row i-1+t): phase dy's taps sit at t = dy, dy+1.
     const k3 = phaseKernels(kernel, resizeTaps);
-    let y: tf.Tensor4D; // [B, H, W, 4*Cout]
-    if (band) {
-      const same = padding === 'same';
-      const cols = (t: tf.Tensor4D): tf.Tensor4D => (same ? tf.pad(t, [[0, 0], [0, 0], [1, 1], [0, 0]]) : tf.mirrorPad(t, [[0, 0], [0, 0], [1, 1], [0, 0]], 'symmetric'));
-      y = tf.conv2d(padRowsAndCols(x, 1, 1, same ? 'zero' : 'symmetric', band, cols), k3, 1, 'valid');
-    } else {
-      y = padding === 'same' ? tf.conv2d(x, k3, 1, 'same') : tf.conv2d(tf.mirrorPad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], 'symmetric'), k3, 1, 'valid');
-    }
-    return depthToSpace(y, 2);
+    const phases = execution.conv(x, k3, 1, ONE, padding === 'same' ? 'zero' : 'symmetric'); // [B, H, W, 4*Cout]
+    return depthToSpace(phases, 2);
   });
 }
 
@@ -128,12 +125,16 @@ function phaseKernels(kernel: tf.Tensor4D, taps: PhaseTaps): tf.Tensor4D {
  * computed like the folded resize-conv: each output phase is a conv of the
  * low-resolution map ({@link transposeTaps}), the four run as one zero-padded
  * 3x3 conv with 4 Cout outputs (the fast 3x3 path) and are interleaved; equal
- * to `tf.conv2dTranspose` up to float rounding. Other sizes call it directly.
+ * to `tf.conv2dTranspose` up to float rounding. Other sizes run
+ * `tf.conv2dTranspose` on the map with a border of ceil(K / 2) and keep the
+ * middle 2H x 2W: a zero border adds nothing, and a row band's border is the
+ * rows its outputs read from its neighbours.
  * @param x float32 NHWC [B, H, W, Cin]
  * @param kernel [K, K, Cout, Cin]
+ * @param execution where borders come from (src/networks/execution.ts); default: the whole image's edge
  * @returns float32 NHWC [B, 2H, 2W, Cout]; caller disposes.
  */
-export function upsampleTranspose(x: tf.Tensor4D, kernel: tf.Tensor, bias?: tf.Tensor, band?: RowBand): tf.Tensor4D {
+export function upsampleTranspose(x: tf.Tensor4D, kernel: tf.Tensor, bias?: tf.Tensor, execution: MapPadding = wholeImagePadding): tf.Tensor4D {
   return tf.tidy(() => {
     const [b, h, w] = x.shape;
     const k = kernel as tf.Tensor4D;
@@ -141,14 +142,13 @@ export function upsampleTranspose(x: tf.Tensor4D, kernel: tf.Tensor, bias?: tf.T
     if (k.shape[0] === 3 && k.shape[1] === 3) {
       const hwio = tf.transpose(k, [0, 1, 3, 2]) as tf.Tensor4D; // [3, 3, Cin, Cout]
       const k3 = phaseKernels(hwio, transposeTaps);
-      const phases = band
-        ? tf.conv2d(padRowsAndCols(x, 1, 1, 'zero', band, (t) => tf.pad(t, [[0, 0], [0, 0], [1, 1], [0, 0]])), k3, 1, 'valid')
-        : tf.conv2d(x, k3, 1, 'same');
-      y = depthToSpace(phases, 2);
-    } else if (band) {
-      throw new RangeError(`upsampleTranspose: row bands need a 3x3 kernel (got ${k.shape[0]}x${k.shape[1]})`);
+      y = depthToSpace(execution.conv(x, k3, 1, ONE, 'zero'), 2);
     } else {
-      y = tf.conv2dTranspose(x, k, [b, 2 * h, 2 * w, k.shape[2]], 2, 'same');
+      // Output row o reads input rows within ceil(K / 2) of o / 2, whatever TF's 'SAME' offset.
+      const [ry, rx] = [Math.ceil(k.shape[0] / 2), Math.ceil(k.shape[1] / 2)];
+      const padded = execution.pad(x, { top: ry, bottom: ry, left: rx, right: rx }, 'zero');
+      const full = tf.conv2dTranspose(padded, k, [b, 2 * (h + 2 * ry), 2 * (w + 2 * rx), k.shape[2]], 2, 'same');
+      y = tf.slice(full, [0, 2 * ry, 2 * rx, 0], [b, 2 * h, 2 * w, k.shape[2]]);
     }
     return bias ? (tf.add(y, bias) as tf.Tensor4D) : y;
   });

@@ -3,18 +3,25 @@
  * transposed.
  *
  * tfjs-backend-wasm 4.22's `BatchMatMul` reads a transposed operand with a
- * stride of a whole row per element, which is 8-24x slower than the same
- * product on contiguous operands (1x16384x64 transposeA: 77 ms against 12 ms
- * for an explicit transpose plus the plain product; 1x256x512 Gram: 164 ms
- * against 7 ms). Gram matrices (F^T F) run transposeA forward, and every
+ * stride of a whole row per element, which is many times slower than the
+ * same product on contiguous operands (wasm/README.md, "BatchMatMul with a
+ * transposed operand"; bench/RESULTS-design-figures.md, "Transposed
+ * BatchMatMul"). Gram matrices (F^T F) run transposeA forward, and every
  * matMul gradient runs transposeA or transposeB, so the style loss spent a
- * fifth of a training step here. The replacement transposes the last two
+ * large share of a training step here. The replacement transposes the last two
  * axes of each transposed operand with the backend's `Transpose` kernel and
  * calls the stock kernel with both flags false: the same sums of the same
  * products. Other dtypes and untransposed calls go straight to the stock kernel.
+ *
+ * a^T b over a long shared axis (the Gram matrices: F^T F sums over every
+ * pixel) runs on perceptual's kernel instead (wasm/src/gram.c), which adds
+ * float32 block products in float64: XNNPACK's single float32 accumulator
+ * per entry made style losses disagree with the CPU backend (wasm/README.md).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Intermediates, runBackendKernel } from './run-backend-kernel.js';
+import { simdKernelsFor } from './simd-kernels.js';
+import { heapOffset, type WasmBackendHeap } from './wasm-heap.js';
 
 const WASM = 'wasm';
 const run = runBackendKernel.bind(undefined, WASM);
@@ -28,16 +35,52 @@ function transposeLastTwo(x: tf.TensorInfo, backend: object): tf.TensorInfo {
   return run(tf.Transpose, backend, { x }, { perm });
 }
 
+/** Shared-axis length from which a^T b runs on the blocked kernel (its block is 256; one block gains nothing). */
+export const GRAM_MIN_SHARED = 512;
+/** The shared-axis block of wasm/src/gram.c (its KBLOCK). */
+const GRAM_BLOCK = 256;
+
+/** a^T b on wasm/src/gram.c when the call is one it takes (see the file comment), else undefined. */
+function blockedTransposeAProduct(a: tf.TensorInfo, b: tf.TensorInfo, backend: object): tf.TensorInfo | undefined {
+  const rank = a.shape.length;
+  if (rank < 2 || b.shape.length !== rank || a.shape.slice(0, -2).some((d, i) => d !== b.shape[i])) return undefined;
+  const [k, m] = a.shape.slice(-2) as [number, number];
+  const n = b.shape[rank - 1]!;
+  if (b.shape[rank - 2] !== k || k < GRAM_MIN_SHARED || n % 8 !== 0 || m === 0) return undefined;
+  const kernels = simdKernelsFor(backend);
+  if (kernels === undefined) return undefined;
+  const batch = tf.util.sizeFromShape(a.shape.slice(0, -2));
+  const heap = backend as WasmBackendHeap;
+  const y = heap.makeOutput([...a.shape.slice(0, -2), m, n], 'float32');
+  // m n doubles, then a's transposed block, b's block in panels and one block product (floats); 8-byte aligned from malloc.
+  const scratch = heap.makeOutput([3 * m * n + GRAM_BLOCK * (m + n)], 'float32');
+  try {
+    kernels.gram_at_b(heapOffset(heap, a), heapOffset(heap, b), batch, k, m, n, heapOffset(heap, y), heapOffset(heap, scratch));
+  } finally {
+    heap.disposeData(scratch.dataId);
+  }
+  return y;
+}
+
+/** Options of {@link makeBatchMatMulConfig}. */
+export interface BatchMatMulOptions {
+  /** Whether a^T b over a long shared axis runs on the blocked kernel (default true; false is the previous path, for benchmarks). */
+  readonly blocked?: boolean;
+}
+
 /**
  * Builds the replacement kernel config; `stock` (the kernel it replaces) does
  * the product, and its `setupFunc` is kept.
  */
-export function makeBatchMatMulConfig(stock: tf.KernelConfig): tf.KernelConfig {
+export function makeBatchMatMulConfig(stock: tf.KernelConfig, options: BatchMatMulOptions = {}): tf.KernelConfig {
+  const useBlocked = options.blocked ?? true;
   const kernelFunc: tf.KernelFunc = (args) => {
     const { inputs, backend, attrs } = args;
     const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = attrs as unknown as tf.BatchMatMulAttrs;
     if ((!transposeA && !transposeB) || a.dtype !== 'float32' || b.dtype !== 'float32') return stock.kernelFunc(args);
+    const blocked = useBlocked && transposeA && !transposeB ? blockedTransposeAProduct(a, b, backend) : undefined;
+    if (blocked !== undefined) return blocked;
     const temp = new Intermediates(backend);
     try {
       const a2 = transposeA ? temp.add(transposeLastTwo(a, backend)) : a;

@@ -3,8 +3,8 @@
  * WASM backend, which lacks it in tfjs-backend-wasm 4.22 ("Kernel
  * 'Conv2DBackpropFilter' not registered for backend 'wasm'", so no gradient
  * reached conv weights: plain, fused or transposed), and for the CPU backend,
- * whose stock kernel is a per-element loop (73 s for 1x64x64x64 by 3x3x64x64,
- * against 1.8 s composed on CPU and 35 ms on WASM; bench/conv-grad.bench.ts).
+ * whose stock kernel is a per-element loop (timings: bench/RESULTS.md,
+ * "Convolution gradients on WASM", from bench/conv-grad.bench.ts).
  *
  * The weight gradient of y = conv(x, w; stride s, pad t/l) is
  *   dw[p, q, c, o] = sum_{b, i, j} x[b, i s + p - t, j s + q - l, c] dy[b, i, j, o],

@@ -1,8 +1,9 @@
 /**
  * @file A faster `Conv2DBackpropInput` for the WASM backend.
  *
- * tfjs-backend-wasm 4.22's `Conv2DBackpropInput` is a scalar loop (~4 GFLOP/s
- * against ~45 for XNNPACK's conv2d with SIMD), and it is what every input
+ * tfjs-backend-wasm 4.22's `Conv2DBackpropInput` is a scalar loop, far
+ * slower than XNNPACK's SIMD conv2d (bench/RESULTS-design-figures.md,
+ * "Stock Conv2DBackpropInput"), and it is what every input
  * gradient of a convolution runs: the `Conv2D` gradient, the custom gradient
  * of `tf.fused.conv2d` (which calls `conv2DBackpropInput` directly, so
  * overriding the `Conv2D` gradient config would miss it) and the forward pass
@@ -20,7 +21,7 @@
  * convolving dy with s - 1 zeros stuffed between rows and columns (the
  * previous method, kept as option 'zero-stuff'). A 'joint' variant (all
  * phases in one conv) was removed: XNNPACK in tfjs-wasm 4.22 runs non-3x3
- * convs at ~40% of its 3x3 rate, so it did 16/9 the work at that slow rate and
+ * convs well below its 3x3 rate, so it did 16/9 the work at that slow rate and
  * measured slower even than 'zero-stuff' (wasm/README.md). NCHW falls back to
  * the stock kernel.
  */
@@ -72,8 +73,9 @@ function zeroStuff(dy: tf.TensorInfo, sH: number, sW: number, backend: object, t
  * Reverses both spatial axes of a float32 [KH, KW, ...] filter by copying its
  * KH * KW contiguous blocks in reverse order (caller disposes). Flattened,
  * reversing axes 0 and 1 together maps block p to block KH KW - 1 - p; the
- * wasm `Reverse` kernel does the same per element at ~50 ns each (117 ms for
- * 3x3x512x512, half of the whole backprop-input call).
+ * wasm `Reverse` kernel does the same element by element, which took half of
+ * the whole backprop-input call on a 3x3x512x512 filter
+ * (bench/RESULTS-design-figures.md, "Filter flip").
  */
 function flipSpatial(filter: tf.TensorInfo, backend: object): tf.TensorInfo {
   const heap = backend as WasmBackendHeap;

@@ -4,8 +4,8 @@
  * (wasm/src/winograd-f43.c), a direct kernel for stride-1 convolutions with 3
  * output channels (the networks' RGB output convs, wasm/src/conv-rgb-output.c),
  * and the stock XNNPACK kernel for everything else (a direct kernel for the
- * 9x9 RGB input conv, vectorised over outputs, measured 0.98x the stock one
- * and was dropped).
+ * 9x9 RGB input conv, vectorised over outputs, was no faster than the stock
+ * one and was dropped: wasm/README.md).
  *
  * The style network's residual blocks, the SR network and VGG are almost all
  * stride-1 3x3 convs; F(4x4, 3x3) does 36 multiplications per 4x4 output tile
@@ -19,15 +19,29 @@ import { heapOffset, type WasmBackendHeap } from './wasm-heap.js';
 
 const WASM = 'wasm';
 
-/** Output tiles per block (V and M hold 36 x tiles x channels floats each): 8, 16 and 32 measured alike, 64 ~25% slower. */
+/** Output tiles per block (V and M hold 36 x tiles x channels floats each); bench/RESULTS-design-figures.md, "Winograd block size". */
 const BLOCK_TILES = 32;
 /** Output pixels (batch x height x width) below which a 3x3 conv stays on the stock kernel. */
 export const WINOGRAD_MIN_PIXELS = 256;
 /** Transformed planes of F(4x4, 3x3): one per element of a 6x6 tile. */
 const PLANES = 36;
 
+/** The kernels a wasm `Conv2D` can run on: perceptual's Winograd or RGB-output kernel, or the stock XNNPACK one. */
+export type Conv2DPath = 'winograd' | 'rgb-output' | 'stock';
+
+const pathCalls: Record<Conv2DPath, number> = { winograd: 0, 'rgb-output': 0, stock: 0 };
+
+/**
+ * How many wasm `Conv2D` calls each kernel has run in this process (stock
+ * includes calls where perceptual's kernels could not load), so tests can
+ * check that a case exercises the kernel it is meant to.
+ */
+export function conv2DPathCalls(): Readonly<Record<Conv2DPath, number>> {
+  return { ...pathCalls };
+}
+
 /** Which kernel computes this convolution: one of perceptual's (see the file comment) or the stock XNNPACK one. */
-export function conv2DPath(info: tf.backend_util.Conv2DInfo, dtype: tf.DataType): 'winograd' | 'rgb-output' | 'stock' {
+export function conv2DPath(info: tf.backend_util.Conv2DInfo, dtype: tf.DataType): Conv2DPath {
   const plain =
     dtype === 'float32' &&
     info.dataFormat === 'channelsLast' &&
@@ -39,8 +53,8 @@ export function conv2DPath(info: tf.backend_util.Conv2DInfo, dtype: tf.DataType)
     info.outWidth > 0;
   if (!plain) return 'stock';
   const { inChannels: c, outChannels: o } = info;
-  // The filter transform runs per call, so small maps stay on XNNPACK: against the stock kernel,
-  // measured (3x3, 512 -> 512) 0.16x at 4x4, 0.63x at 8x8, 0.79x at 12x12, 1.2-1.9x at 16x16.
+  // The filter transform runs per call, so small maps stay on XNNPACK: below 16x16 outputs it lost
+  // to the stock kernel (bench/RESULTS.md, "Small maps lose").
   const pixels = info.batchSize * info.outHeight * info.outWidth;
   if (info.filterHeight === 3 && info.filterWidth === 3 && c % 4 === 0 && o % 8 === 0 && pixels >= WINOGRAD_MIN_PIXELS) return 'winograd';
   if (o === 3 && c % 4 === 0) return 'rgb-output';
@@ -68,7 +82,11 @@ export function makeConv2DConfig(stock: tf.KernelConfig): tf.KernelConfig {
     );
     const path = filter.dtype === 'float32' ? conv2DPath(info, x.dtype) : 'stock';
     const kernels = path === 'stock' ? undefined : simdKernelsFor(backend);
-    if (kernels === undefined) return stock.kernelFunc(args);
+    if (kernels === undefined) {
+      pathCalls.stock++;
+      return stock.kernelFunc(args);
+    }
+    pathCalls[path]++;
     const heap = backend as WasmBackendHeap;
     return path === 'winograd' ? winogradConv2D(heap, kernels, x, filter, info) : rgbOutputConv2D(heap, kernels, x, filter, info);
   };

@@ -4,13 +4,14 @@
  *
  * tfjs-backend-wasm 4.22 reduces only innermost axes, so it transposes first
  * otherwise: instance norm's moments over H and W of an NHWC map (axes [1, 2]
- * of [B, H, W, C]) cost ~5 ns per element (2-3 ms for [1, 64, 64, 128], 6-10
- * ms for [1, 256, 256, 32]), and gradients' bias sums over [0, 1, 2] likewise.
+ * of [B, H, W, C]) pay for a full transpose, and gradients' bias sums over
+ * [0, 1, 2] likewise (timings: wasm/README.md, "Other kernels").
  * When the reduced axes are one contiguous run followed by unreduced innermost
  * axes, x is [outer, R, inner] in memory, which is an NHWC image
  * [outer, R, 1, inner]; its mean over the middle axis is an R x 1 VALID
  * average pool, which the backend's `AvgPool` (XNNPACK, SIMD over channels)
- * runs at memory speed: 10-20x the stock kernel, and more accurate (relative
+ * runs at memory speed: several times faster than the stock kernel
+ * (wasm/README.md), and more accurate (relative
  * error against float64 for R = 65536 and a mean of 1000: 1.3e-4 against
  * 3.7e-4 for the stock sequential float32 sum).
  *
@@ -24,6 +25,9 @@
  * `Sum` is the pool's mean times R (one more float32 rounding). Other dtypes,
  * innermost or non-contiguous axes, R < 2 (XNNPACK pools need two elements)
  * and empty tensors go to the stock kernel.
+ *
+ * Now the fallback: where perceptual's SIMD kernels load, reduce-sum.ts sums
+ * every contiguous run of axes, innermost ones included, more accurately.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Intermediates, runBackendKernel } from './run-backend-kernel.js';
@@ -39,7 +43,7 @@ export interface LeadingAxesPlan {
 }
 
 /** `axis` (a number, numbers, or null for all; negative ones count from the end) as sorted distinct axes. */
-function sortedAxes(shape: readonly number[], axis: number | number[] | null | undefined): number[] {
+export function sortedAxes(shape: readonly number[], axis: number | number[] | null | undefined): number[] {
   const all = [...shape.keys()];
   return [...new Set(tf.util.parseAxisParam(axis ?? all, [...shape]))].sort((a, b) => a - b);
 }
@@ -61,40 +65,38 @@ export function leadingAxesPlan(shape: readonly number[], axis: number | number[
 }
 
 /**
- * Builds the replacement for the wasm `Mean` or `Sum` kernel `stock` (its
- * `kernelName` says which); `stock` handles every case this one does not, and
- * its `setupFunc` is kept.
+ * `Mean` or `Sum` (`stock.kernelName` says which) of a float32 tensor over a
+ * contiguous run of non-innermost axes, by `AvgPool`; every other case goes
+ * to `stock`. The fallback of reduce-sum.ts where perceptual's SIMD kernels
+ * cannot load.
  */
-export function makeReduceLeadingAxesConfig(stock: tf.KernelConfig): tf.KernelConfig {
+export function reduceLeadingAxes(stock: tf.KernelConfig, args: Parameters<tf.KernelFunc>[0]): ReturnType<tf.KernelFunc> {
   const isSum = stock.kernelName === tf.Sum;
-  const kernelFunc: tf.KernelFunc = (args) => {
-    const { inputs, backend, attrs } = args;
-    const { x } = inputs as { x: tf.TensorInfo };
-    const { axis, keepDims } = attrs as unknown as { axis: number | number[] | null; keepDims: boolean };
-    if (x.dtype !== 'float32' || tf.util.sizeFromShape(x.shape) === 0) return stock.kernelFunc(args);
-    const plan = leadingAxesPlan(x.shape, axis);
-    if (plan === null || plan.reduced < 2) return stock.kernelFunc(args);
-    const axes = sortedAxes(x.shape, axis);
-    const [reducedShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
-    const outShape = keepDims ? tf.backend_util.expandShapeToKeepDim(reducedShape, axes) : reducedShape;
-    const { outer, reduced, inner } = plan;
-    // Same data, viewed as an NHWC image: AvgPool reads x's buffer through the dataId and this shape.
-    const image: tf.TensorInfo = { dataId: x.dataId, shape: [outer, reduced, 1, inner], dtype: 'float32' };
-    const poolAttrs = { filterSize: [reduced, 1], strides: 1, pad: 'valid', dimRoundingMode: null } as unknown as tf.NamedAttrMap;
-    const temp = new Intermediates(backend);
-    try {
-      let out = temp.add(run(tf.AvgPool, backend, { x: image }, poolAttrs));
-      if (isSum) {
-        const count = (backend as tf.KernelBackend).write(new Float32Array([reduced]), [], 'float32');
-        temp.add({ dataId: count, shape: [], dtype: 'float32' });
-        out = temp.add(run(tf.Multiply, backend, { a: out, b: { dataId: count, shape: [], dtype: 'float32' } }));
-      }
-      temp.dispose(out);
-      return { dataId: out.dataId, shape: outShape, dtype: 'float32' };
-    } catch (error) {
-      temp.dispose();
-      throw error;
+  const { inputs, backend, attrs } = args;
+  const { x } = inputs as { x: tf.TensorInfo };
+  const { axis, keepDims } = attrs as unknown as { axis: number | number[] | null; keepDims: boolean };
+  if (x.dtype !== 'float32' || tf.util.sizeFromShape(x.shape) === 0) return stock.kernelFunc(args);
+  const plan = leadingAxesPlan(x.shape, axis);
+  if (plan === null || plan.reduced < 2) return stock.kernelFunc(args);
+  const axes = sortedAxes(x.shape, axis);
+  const [reducedShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
+  const outShape = keepDims ? tf.backend_util.expandShapeToKeepDim(reducedShape, axes) : reducedShape;
+  const { outer, reduced, inner } = plan;
+  // Same data, viewed as an NHWC image: AvgPool reads x's buffer through the dataId and this shape.
+  const image: tf.TensorInfo = { dataId: x.dataId, shape: [outer, reduced, 1, inner], dtype: 'float32' };
+  const poolAttrs = { filterSize: [reduced, 1], strides: 1, pad: 'valid', dimRoundingMode: null } as unknown as tf.NamedAttrMap;
+  const temp = new Intermediates(backend);
+  try {
+    let out = temp.add(run(tf.AvgPool, backend, { x: image }, poolAttrs));
+    if (isSum) {
+      const count = (backend as tf.KernelBackend).write(new Float32Array([reduced]), [], 'float32');
+      temp.add({ dataId: count, shape: [], dtype: 'float32' });
+      out = temp.add(run(tf.Multiply, backend, { a: out, b: { dataId: count, shape: [], dtype: 'float32' } }));
     }
-  };
-  return { kernelName: stock.kernelName, backendName: WASM, setupFunc: stock.setupFunc, kernelFunc };
+    temp.dispose(out);
+    return { dataId: out.dataId, shape: outShape, dtype: 'float32' };
+  } catch (error) {
+    temp.dispose();
+    throw error;
+  }
 }

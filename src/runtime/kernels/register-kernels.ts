@@ -4,12 +4,14 @@
  * - wasm: `Conv2DBackpropFilter` (missing in tfjs-backend-wasm 4.22); a
  *   faster `Conv2DBackpropInput` (sub-pixel phases for stride > 1, a conv of
  *   dy with the flipped filter at stride 1); a `BatchMatMul` that transposes
- *   operands explicitly (8-24x the stock one with transposeA/transposeB,
- *   which Gram matrices and matMul gradients use); `Mean`/`Sum` over leading
- *   axes without a transpose; `Conv2D` on perceptual's SIMD kernels where
- *   they apply (Winograd, RGB output); and `PerceptualInstanceNorm`;
- * - cpu: a `Conv2DBackpropFilter` ~40x faster than the stock loop
- *   (its `Conv2DBackpropInput` is already as fast as its conv2d).
+ *   operands explicitly (far faster than the stock one with transposeA/transposeB,
+ *   which Gram matrices and matMul gradients use); `Mean`/`Sum` summed in
+ *   float64 across blocks, without a transpose; `Conv2D` on perceptual's
+ *   SIMD kernels where they apply (Winograd, RGB output); a `MaxPoolGrad`
+ *   that breaks ties as the CPU backend does; and `PerceptualInstanceNorm`;
+ * - cpu: a `Conv2DBackpropFilter` composed from its conv2d instead of the
+ *   stock per-element loop (bench/RESULTS.md, "Convolution gradients on WASM";
+ *   its `Conv2DBackpropInput` is already as fast as its conv2d).
  * Called by the candidates right after the backend package registers its own
  * kernels and before `tf.setBackend` runs the kernels' setup functions.
  */
@@ -20,7 +22,8 @@ import { makeConv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { makeBatchMatMulConfig } from './batch-mat-mul.js';
 import { makeConv2DConfig } from './conv2d-simd.js';
 import { makeInstanceNormConfig } from './instance-norm.js';
-import { makeReduceLeadingAxesConfig } from './reduce-leading-axes.js';
+import { makeMaxPoolGradConfig } from './max-pool-grad.js';
+import { makeReduceSumConfig } from './reduce-sum.js';
 
 /**
  * Marks kernel functions installed by us, so registration stays idempotent
@@ -83,15 +86,21 @@ export function registerKernels(backendName: string): string[] {
     install(makeConv2DConfig(conv));
     registered.push(tf.Conv2D);
   }
+  // wasm MaxPoolGrad to the first maximum of each window, as the CPU backend breaks ties: max-pool-grad.ts.
+  const maxPoolGrad = tf.getKernel(tf.MaxPoolGrad, backendName);
+  if (backendName === 'wasm' && maxPoolGrad !== undefined && maxPoolGrad !== null && !isOurs(maxPoolGrad)) {
+    install(makeMaxPoolGradConfig(maxPoolGrad));
+    registered.push(tf.MaxPoolGrad);
+  }
   if (backendName === 'wasm' && !isOurs(tf.getKernel(INSTANCE_NORM_KERNEL, backendName))) {
     install(makeInstanceNormConfig());
     registered.push(INSTANCE_NORM_KERNEL);
   }
-  // wasm Mean/Sum over non-innermost axes (instance-norm moments) without a transpose: reduce-leading-axes.ts.
+  // wasm Mean/Sum over a contiguous run of axes, float64 across blocks and without a transpose: reduce-sum.ts.
   for (const name of [tf.Mean, tf.Sum]) {
     const reduce = tf.getKernel(name, backendName);
     if (backendName === 'wasm' && reduce !== undefined && reduce !== null && !isOurs(reduce)) {
-      install(makeReduceLeadingAxesConfig(reduce));
+      install(makeReduceSumConfig(reduce));
       registered.push(name);
     }
   }

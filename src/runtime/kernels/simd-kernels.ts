@@ -36,6 +36,15 @@ export interface SimdKernelExports {
     x: number, b: number, hw: number, c: number, gamma: number, beta: number, mean: number, variance: number,
     epsilon: number, relu: number, y: number, scratch: number,
   ): void;
+  /** y[o][i] = sum over r of x[o][r][i] / divisor (float32 block sums added in float64); see wasm/src/reduce-sum.c. */
+  sum_axis(x: number, outer: number, reduced: number, inner: number, divisor: number, y: number, scratch: number): void;
+  /** MaxPool gradient to the first maximum of each window (as tfjs-cpu); see wasm/src/max-pool-grad.c. */
+  max_pool_grad(
+    x: number, dy: number, dx: number, b: number, h: number, w: number, c: number, oh: number, ow: number,
+    strideH: number, strideW: number, dilationH: number, dilationW: number, effH: number, effW: number, padTop: number, padLeft: number,
+  ): void;
+  /** y[t] = a[t]^T b[t] ([K, M] and [K, N], N % 8 = 0), float32 blocks of the shared axis added in float64; see wasm/src/gram.c. */
+  gram_at_b(a: number, b: number, batch: number, k: number, m: number, n: number, y: number, scratch: number): void;
 }
 
 const STACK_BYTES = 64 * 1024;
@@ -48,6 +57,15 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
 }
 
 let compiled: WebAssembly.Module | undefined;
+
+/**
+ * Uses `module` (perceptual-kernels.wasm compiled by the host) instead of
+ * compiling the embedded copy: edge runtimes such as workerd refuse to
+ * compile WebAssembly from bytes. Call before the wasm backend's first kernel runs.
+ */
+export function useCompiledSimdKernels(module: WebAssembly.Module): void {
+  compiled = module;
+}
 
 /**
  * The kernels bound to `backend`'s heap (instantiated once per backend
