@@ -87,9 +87,16 @@ export function sameBorder(shape: readonly number[], kh: number, kw: number, str
 
 /** A VALID conv of the whole map with `border` around it; a TF 'SAME' zero border is left to the conv kernel (no padded copy). */
 export function convWholeMap(x: Tensor4D, kernel: Tensor4D, stride: 1 | 2, border: Border, edge: PadEdge): Tensor4D {
-  const same = sameBorder(x.shape, kernel.shape[0], kernel.shape[1], stride);
-  if (edge === 'zero' && (['top', 'bottom', 'left', 'right'] as const).every((side) => border[side] === same[side])) return tf.conv2d(x, kernel, stride, 'same');
-  return tf.tidy(() => tf.conv2d(padWholeMap(x, border, edge), kernel, stride, 'valid'));
+  if (edge === 'zero') {
+    const same = sameBorder(x.shape, kernel.shape[0], kernel.shape[1], stride);
+    if (same.top === border.top && same.bottom === border.bottom && same.left === border.left && same.right === border.right) return tf.conv2d(x, kernel, stride, 'same');
+  }
+  const padded = padWholeMap(x, border, edge);
+  try {
+    return tf.conv2d(padded, kernel, stride, 'valid');
+  } finally {
+    if (padded !== x) padded.dispose();
+  }
 }
 
 /** The whole image's own edge: what layers called without an execution use. */
