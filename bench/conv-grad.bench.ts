@@ -8,7 +8,7 @@
  */
 import { cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend } from '../src/runtime/index.js';
+import { selectBackend } from '../src/index.js';
 import { stockKernel } from '../src/runtime/kernels/register-kernels.js';
 import { argument, median } from './bench-args.js';
 

@@ -10,7 +10,7 @@
  * Run: node --import tsx bench/conv-kernels.bench.ts [--repeats 7]
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend } from '../src/runtime/index.js';
+import { selectBackend } from '../src/index.js';
 import { conv2DPath } from '../src/runtime/kernels/conv2d-simd.js';
 import { stockKernel } from '../src/runtime/kernels/register-kernels.js';
 import { argument, median } from './bench-args.js';

@@ -15,14 +15,8 @@
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { listImages, readFloatImage } from '../src/eval/image-folder.js';
-import { inferImage } from '../src/infer/infer-image.js';
+import { inferImage, loadTransformModel, quantizeImage, resolveModel, type RgbImage, selectBackend, type TransformModel } from '../src/index.js';
 import { downscaleRgb } from '../src/infer/rgb-image.js';
-import { quantizeImage } from '../src/metrics/index.js';
-import type { RgbImage } from '../src/pixels.js';
-import { selectBackend } from '../src/runtime/index.js';
-import type { TransformModel } from '../src/types.js';
-import { loadTransformModel } from '../src/weights/load-transform-model.js';
-import { resolveModel } from '../src/weights/model-registry.js';
 import { argument } from './bench-args.js';
 import { hostReport } from './host.js';
 import { type Contestant, formatRatio, interleave, summarize } from './interleave.js';

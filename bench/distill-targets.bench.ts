@@ -11,9 +11,7 @@ import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import sharp from 'sharp';
-import { transform } from '../src/networks/transform.js';
-import { selectBackend } from '../src/runtime/index.js';
-import { loadTransformModel } from '../src/weights/load-transform-model.js';
+import { loadTransformModel, selectBackend, transform } from '../src/index.js';
 import { argument } from './bench-args.js';
 
 const photos = '../shared/data/train/bsds500/train';

@@ -25,17 +25,12 @@ import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { readImage } from '../src/data/image-io.js';
-import { perceptualLoss, resolvePerceptualLossOptions, styleTargets, termsToNumbers, disposeTerms } from '../src/losses/perceptual.js';
-import { loadLayersLossNetwork } from '../src/networks/layers-loss-network.js';
-import { createVgg, randomVggWeights } from '../src/networks/vgg.js';
+import { createVgg, disposeTerms, loadLayersLossNetwork, type LossNetwork, perceptualLoss, randomVggWeights, readImage, resolvePerceptualLossOptions, selectBackend, styleTargets, termsToNumbers } from '../src/index.js';
 import { INSTANCE_NORM_KERNEL } from '../src/runtime/kernel-names.js';
-import { selectBackend } from '../src/runtime/index.js';
 import { makeBatchMatMulConfig } from '../src/runtime/kernels/batch-mat-mul.js';
 import { conv2DPath } from '../src/runtime/kernels/conv2d-simd.js';
 import { reduceLeadingAxes } from '../src/runtime/kernels/reduce-leading-axes.js';
 import { stockKernel } from '../src/runtime/kernels/register-kernels.js';
-import type { LossNetwork } from '../src/types.js';
 import { argument, median } from './bench-args.js';
 
 type Run = () => tf.TensorInfo | tf.Tensor;

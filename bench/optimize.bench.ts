@@ -24,16 +24,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs-core';
-import { perceptualLoss, resolvePerceptualLossOptions, styleTargets, termsToNumbers, disposeTerms } from '../src/losses/perceptual.js';
-import { DEFAULT_STYLE_ARCH } from '../src/networks/arch.js';
-import { initParams } from '../src/networks/init.js';
-import { loadLayersLossNetwork } from '../src/networks/layers-loss-network.js';
-import { loadLossNetwork } from '../src/networks/load-loss-network.js';
-import { transform } from '../src/networks/transform.js';
-import { optimizeStyle } from '../src/optimize/optimize-tasks.js';
-import { selectBackend } from '../src/runtime/index.js';
+import { DEFAULT_STYLE_ARCH, disposeTerms, initParams, loadLayersLossNetwork, loadLossNetwork, loadTransformModel, optimizeStyle, perceptualLoss, resolvePerceptualLossOptions, selectBackend, styleTargets, termsToNumbers, transform } from '../src/index.js';
 import { loadStyleImage } from '../src/train/run-inputs.js';
-import { loadTransformModel } from '../src/weights/load-transform-model.js';
 import { argument, median } from './bench-args.js';
 import { hostReport } from './host.js';
 import { inProcess, interleave, sameRoundRatios } from './interleave.js';

@@ -7,10 +7,7 @@
  * Run: node --import tsx bench/profile.bench.ts [--upsample resize|transpose] [--size 256] [--top 25]
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { resolveStyleArch } from '../src/networks/arch.js';
-import { initParams } from '../src/networks/init.js';
-import { transform } from '../src/networks/transform.js';
-import { selectBackend } from '../src/runtime/index.js';
+import { initParams, resolveStyleArch, selectBackend, transform } from '../src/index.js';
 import { argument } from './bench-args.js';
 
 async function main(): Promise<void> {

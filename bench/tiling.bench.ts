@@ -15,15 +15,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inferImage } from '../src/infer/infer-image.js';
+import { createPool, DEFAULT_STYLE_ARCH, inferImage, initParams, loadTransformModel, saveModel, selectBackend, type TransformModel } from '../src/index.js';
 import { inferImageWithStatistics } from '../src/infer/statistics-options.js';
-import { DEFAULT_STYLE_ARCH } from '../src/networks/arch.js';
-import { initParams } from '../src/networks/init.js';
-import { selectBackend } from '../src/runtime/index.js';
-import { createPool } from '../src/serve/pool.node.js';
-import type { TransformModel } from '../src/types.js';
-import { loadTransformModel } from '../src/weights/load-transform-model.js';
-import { saveModel } from '../src/weights/model-file.node.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string): boolean => args.includes(`--${name}`);

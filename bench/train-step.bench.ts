@@ -12,11 +12,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { resolvePerceptualLossOptions, styleTargets } from '../src/losses/perceptual.js';
-import { resolveStyleArch } from '../src/networks/arch.js';
-import { initParams } from '../src/networks/init.js';
-import { createVgg, randomVggWeights } from '../src/networks/vgg.js';
-import { selectBackend } from '../src/runtime/index.js';
+import { createVgg, initParams, randomVggWeights, resolvePerceptualLossOptions, resolveStyleArch, selectBackend, styleTargets } from '../src/index.js';
 import { TASK_DEFAULTS } from '../src/train/train-options.js';
 import { trainStep } from '../src/train/train-step.js';
 import { argument } from './bench-args.js';

@@ -13,11 +13,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { resolvePerceptualLossOptions, styleTargets } from '../src/losses/perceptual.js';
-import { resolveStyleArch } from '../src/networks/arch.js';
-import { initParams } from '../src/networks/init.js';
-import { Random } from '../src/random.js';
-import { selectBackend } from '../src/runtime/index.js';
+import { initParams, Random, resolvePerceptualLossOptions, resolveStyleArch, selectBackend, styleTargets } from '../src/index.js';
 import { startDataParallel } from '../src/train/data-parallel.node.js';
 import { loadRunLossNetwork } from '../src/train/run-inputs.js';
 import { resolveTrainOptions } from '../src/train/train-options.js';

@@ -35,7 +35,7 @@ import { checkInteger, integerAtLeast } from '../validate.js';
 import type { ImageCodec } from '../serve/image-codec.js';
 import type { InferencePool, RunOptions } from '../serve/pool-types.js';
 import { type BatchInput, expandInputs, hasGlobMagic, realPathOf } from './batch-inputs.js';
-import { type CommonOptions, chooseBackend, parseInteger } from './command-helpers.js';
+import { type CommonOptions, chooseBackend, parseInteger, webGpuInProcess } from './command-helpers.js';
 import type { CliContext } from './context.js';
 import { exitCodeFor } from './errors-to-exit.js';
 import type { Output } from './output.js';
@@ -110,7 +110,7 @@ export const DEFAULT_QUALITY = 90;
 export function withImageOptions(command: Command): Command {
   return withImageJobOptions(
     command
-      .option('--workers <n>', 'wasm worker threads; 0 runs in this process on --backend (default: in-process for one file, else one per core); one file with n > 1: the workers share the image by row bands', parseInteger)
+      .option('--workers <n>', 'wasm worker threads; 0 runs in this process on --backend (default: in-process for one file or --backend webgpu, else one per core); one file with n > 1: the workers share the image by row bands', parseInteger)
       .option('--in-process', 'run in this process (same as --workers 0)'),
   );
 }
@@ -137,7 +137,7 @@ export async function runImageCommand(context: CliContext, output: Output, spec:
   checkOptions(options);
   const first = spec.inputs[0]!;
   const single = spec.inputs.length === 1 && !hasGlobMagic(first) && !(await isDirectory(first));
-  const workers = options.inProcess ? 0 : (options.workers ?? (single ? 0 : availableParallelism()));
+  const workers = options.inProcess || webGpuInProcess(context, options) ? 0 : (options.workers ?? (single ? 0 : availableParallelism()));
   // Loaded on use, so `--help` and other commands start without sharp.
   const { formatForPath, IMAGE_EXTENSIONS } = await import('../data/image-io.js');
   const quality = options.quality ?? DEFAULT_QUALITY;

@@ -1,14 +1,16 @@
 /**
  * @file What every command shares: the --backend and --verbose options, the
  * action wrapper that turns a thrown error into a printed message and an
- * exit code, backend selection with its reason printed, and number parsers
- * for option values.
+ * exit code, backend selection with its reason printed, number parsers
+ * for option values, and the wait for a stop signal of the long-running
+ * commands.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { packageRoot } from '../package-root.js';
-import { BACKEND_ORDER, type Runtime, selectBackend } from '../runtime/index.js';
+import { optionRangeError } from '../errors.js';
+import { BACKEND_ENV_VAR, BACKEND_ORDER, type Runtime, selectBackend } from '../runtime/index.js';
 import { numberFromText } from '../validate.js';
 import type { CliContext } from './context.js';
 import { exitCodeFor } from './errors-to-exit.js';
@@ -67,6 +69,26 @@ export async function chooseBackend(
   return runtime;
 }
 
+/**
+ * Whether an image command must run in this process because the backend
+ * asked for (--backend, else PERCEPTUAL_BACKEND) is webgpu: the worker
+ * threads run WASM, and one process holds the GPU device for every image.
+ * @throws RangeError E_OPTIONS naming --workers when it asks for worker threads with webgpu
+ */
+export function webGpuInProcess(context: CliContext, options: { readonly backend?: string | undefined; readonly workers?: number | undefined }): boolean {
+  const fromEnv = context.env[BACKEND_ENV_VAR] || undefined;
+  if ((options.backend ?? fromEnv) !== 'webgpu') return false;
+  if (options.workers !== undefined && options.workers !== 0) {
+    const source = options.backend !== undefined ? '--backend webgpu' : `${BACKEND_ENV_VAR}=webgpu`;
+    throw optionRangeError(
+      '--workers',
+      `0 or absent with ${source} (worker threads run WASM; WebGPU runs in this process, which holds the GPU for every image). Drop --workers to run on WebGPU, or use --backend wasm for worker threads`,
+      options.workers,
+    );
+  }
+  return true;
+}
+
 /** Commander parser for a finite number option. */
 export function parseNumber(value: string): number {
   const number = numberFromText(value);
@@ -98,4 +120,21 @@ export function parseList(value: string): string[] {
 /** The package version from package.json. */
 export function packageVersion(): string {
   return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/**
+ * Resolves on the first SIGINT or SIGTERM and removes both listeners, so a
+ * long-running command (`serve`, `queue worker`) can close what it holds
+ * before the process ends.
+ */
+export function waitForStopSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
 }

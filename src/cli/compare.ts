@@ -11,8 +11,7 @@ import { DEFAULT_MAX_PIXELS } from '../data/image-limits.js';
 import { perceptualError } from '../errors.js';
 // Pure layer tables (no tensors), so `--help` still starts without the networks.
 import { vggMinimumSize } from '../networks/vgg-layers.js';
-import type { PerceptualLossNumbers } from '../losses/perceptual.js';
-import type { ImageBatch, LossNetwork } from '../types.js';
+import type { ImageBatch, LossNetwork, PerceptualLossNumbers } from '../index.js';
 import {
   type CommonOptions,
   chooseBackend,
@@ -54,9 +53,7 @@ export function compareCommand(context: CliContext): Command {
 
 async function compareImages(output: Output, a: string, b: string, options: CompareOptions): Promise<PerceptualLossNumbers> {
   // Loaded on use, so `--help` and other commands start without sharp and the networks.
-  const { readImage } = await import('../data/image-io.js');
-  const { DEFAULT_PERCEPTUAL_LOSS_OPTIONS, disposeTerms, perceptualLoss, resolvePerceptualLossOptions, styleTargets, termsToNumbersAsync } = await import('../losses/perceptual.js');
-  const { loadLossNetwork } = await import('../networks/load-loss-network.js');
+  const { DEFAULT_PERCEPTUAL_LOSS_OPTIONS, disposeTerms, loadLossNetwork, perceptualLoss, readImage, resolvePerceptualLossOptions, styleTargets, termsToNumbersAsync } = await import('../index.js');
   const images: ImageBatch[] = [];
   let network: LossNetwork | undefined;
   try {
@@ -134,7 +131,7 @@ function checkLargeEnough(
 
 /** The cached download for `network`, or an error saying how to get it. */
 async function cachedWeights(network: 'vgg16' | 'vgg19', env: CliContext['env']): Promise<string> {
-  const { cachedVggWeightsPath, defaultCacheDir } = await import('../weights/fetch-weights.js');
+  const { cachedVggWeightsPath, defaultCacheDir } = await import('../index.js');
   const path = cachedVggWeightsPath(network, defaultCacheDir(env));
   if (!existsSync(path)) {
     throw perceptualError(

@@ -10,11 +10,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Command } from 'commander';
 import { optionRangeError, perceptualError } from '../errors.js';
-import type { ImageQuality } from '../metrics/index.js';
 import type { SrEvalResult } from '../eval/eval-sr.js';
 import type { StyleEvalResult } from '../eval/eval-style.js';
 import type { DistillEvalResult } from '../eval/eval-distill.js';
-import type { LossNetwork, TransformModel } from '../types.js';
+import type { ImageQuality, LossNetwork, TransformModel } from '../index.js';
 import { type CommonOptions, chooseBackend, commandAction, parseInteger, withCommonOptions } from './command-helpers.js';
 import type { CliContext } from './context.js';
 import { addVggJudgeOptions, checkSeedOrWeights, type VggJudgeCliOptions } from './loss-options.js';
@@ -71,15 +70,10 @@ export function evalCommand(context: CliContext): Command {
     withCommonOptions(withFormats(sr)).action(
       commandAction(context, async (output: Output, options: EvalSrOptions) => {
         checkFormats(options);
-        const { evaluateSr } = await import('../eval/eval-sr.js');
+        const { evaluateSr } = await import('../index.js');
         await chooseBackend(context, output, options.backend, 'infer');
-        let model: TransformModel | undefined;
+        const model = options.model === undefined ? undefined : await loadNamedModel(options.model);
         try {
-          if (options.model !== undefined) {
-            const { loadTransformModel } = await import('../weights/load-transform-model.js');
-            const { resolveModel } = await import('../weights/model-registry.js');
-            model = await loadTransformModel(await resolveModel(options.model));
-          }
           const result = await evaluateSr({
             hrDir: options.hr,
             lrDir: options.lr,
@@ -91,7 +85,7 @@ export function evalCommand(context: CliContext): Command {
           });
           output.result(options.json ? srJson(result) : options.csv ? srCsv(result) : srTable(result));
         } finally {
-          if (model !== undefined) tf.dispose(Object.values(model.params));
+          disposeModel(model);
         }
       }),
     ),
@@ -112,9 +106,7 @@ export function evalCommand(context: CliContext): Command {
         }
         checkSeedOrWeights(options);
         await chooseBackend(context, output, options.backend, 'infer');
-        const { evaluateStyle } = await import('../eval/eval-style.js');
-        const { DEFAULT_PERCEPTUAL_LOSS_OPTIONS, resolvePerceptualLossOptions } = await import('../losses/perceptual.js');
-        const { loadLossNetwork } = await import('../networks/load-loss-network.js');
+        const { DEFAULT_PERCEPTUAL_LOSS_OPTIONS, evaluateStyle, loadLossNetwork, resolvePerceptualLossOptions } = await import('../index.js');
         const contentLayers = options.contentLayers ?? [...DEFAULT_PERCEPTUAL_LOSS_OPTIONS.contentLayers];
         const styleLayers = options.styleLayers ?? [...DEFAULT_PERCEPTUAL_LOSS_OPTIONS.styleLayers];
         let network: LossNetwork | undefined;
@@ -122,11 +114,7 @@ export function evalCommand(context: CliContext): Command {
         try {
           network = await loadLossNetwork({ network: options.network, weights: options.weights, seed: options.seed, taps: [...contentLayers, ...styleLayers] });
           output.info(`loss network: ${network.name} from ${network.source}`);
-          if (options.model !== undefined) {
-            const { loadTransformModel } = await import('../weights/load-transform-model.js');
-            const { resolveModel } = await import('../weights/model-registry.js');
-            model = await loadTransformModel(await resolveModel(options.model));
-          }
+          if (options.model !== undefined) model = await loadNamedModel(options.model);
           const loss = resolvePerceptualLossOptions(
             { contentLayers, styleLayers, contentWeight: options.contentWeight, styleWeight: options.styleWeight, tvWeight: options.tvWeight },
             network.taps,
@@ -143,7 +131,7 @@ export function evalCommand(context: CliContext): Command {
           output.result(options.json ? JSON.stringify(result) : options.csv ? styleCsv(result) : styleTable(result));
         } finally {
           network?.dispose();
-          if (model !== undefined) tf.dispose(Object.values(model.params));
+          disposeModel(model);
         }
       }),
     ),
@@ -161,12 +149,10 @@ export function evalCommand(context: CliContext): Command {
         checkFormats(options);
         await chooseBackend(context, output, options.backend, 'infer');
         const { evaluateDistill } = await import('../eval/eval-distill.js');
-        const { loadTransformModel } = await import('../weights/load-transform-model.js');
-        const { resolveModel } = await import('../weights/model-registry.js');
         const models: TransformModel[] = [];
         try {
           for (const path of [options.teacher, options.model]) {
-            const model = await loadTransformModel(await resolveModel(path));
+            const model = await loadNamedModel(path);
             models.push(model);
             if (model.arch.task !== 'style') throw optionRangeError(path === options.teacher ? '--teacher' : '--model', 'a style model', `${path} (a super-resolution model)`);
           }
@@ -176,12 +162,22 @@ export function evalCommand(context: CliContext): Command {
           });
           output.result(options.json ? JSON.stringify(result) : options.csv ? distillCsv(result) : distillTable(result));
         } finally {
-          for (const model of models) tf.dispose(Object.values(model.params));
+          for (const model of models) disposeModel(model);
         }
       }),
     ),
   );
   return group;
+}
+
+/** A transform model named by a bundled model name, a model file or an ml5 checkpoint folder. */
+async function loadNamedModel(name: string): Promise<TransformModel> {
+  const { loadTransformModel, resolveModel } = await import('../index.js');
+  return loadTransformModel(await resolveModel(name));
+}
+
+function disposeModel(model: TransformModel | undefined): void {
+  if (model !== undefined) tf.dispose(Object.values(model.params));
 }
 
 const psnrText = (v: number) => (v === Infinity ? 'inf' : v.toFixed(2));

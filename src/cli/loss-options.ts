@@ -6,8 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import { optionRangeError, perceptualError } from '../errors.js';
-import type { PerceptualLossOptions } from '../losses/perceptual-options.js';
-import type { LossNetwork } from '../types.js';
+import type { LossNetwork, PerceptualLossOptions } from '../index.js';
 import { parseInteger, parseList, parseNonNegative } from './command-helpers.js';
 
 /** The parsed loss flags. */

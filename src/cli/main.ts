@@ -5,6 +5,16 @@
  * memory context.
  *
  * To add a command, import its factory and add it to COMMANDS.
+ *
+ * Command files import library code with `await import()` when their
+ * action runs, so `--help` stays quick; only what building the commands and
+ * checking their options needs (errors, the model registry, backend names)
+ * is imported statically, from its own module. Commands whose work dwarfs
+ * loading the whole library (compare, eval, optimize, serve, train) take it
+ * through the public entry (src/index.ts), as any caller would; the light
+ * ones (weights, export, convert, and stylize/upscale/queue worker through
+ * batch-run.ts) import the modules they use directly, since loading the
+ * entry, which loads every module, would be a good part of their run.
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

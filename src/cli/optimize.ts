@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Command, Option } from 'commander';
 import { DEFAULT_MAX_PIXELS } from '../data/image-limits.js';
 import { optionTypeError } from '../errors.js';
-import type { ImageBatch } from '../types.js';
+import type { ImageBatch } from '../index.js';
 import { type CommonOptions, chooseBackend, commandAction, parseInteger, parseNumber, withCommonOptions } from './command-helpers.js';
 import type { CliContext } from './context.js';
 import { addLossOptions, type LossCliOptions, loadCliLossNetwork, toLossOptions } from './loss-options.js';
@@ -77,11 +77,10 @@ function subcommand(context: CliContext, task: Task): Command {
 async function run(context: CliContext, output: Output, task: Task, o: OptimizeCliOptions): Promise<void> {
   if (o.output === undefined) throw optionTypeError('--output', 'the path of the image to write', o.output);
   if (o.snapshotEvery !== undefined && o.snapshotDir === undefined) throw optionTypeError('--snapshot-dir', 'a folder when --snapshot-every is given', o.snapshotDir);
-  const { formatForPath, readImage, writeImage } = await import('../data/image-io.js');
-  const { resolvePerceptualLossOptions } = await import('../losses/perceptual.js');
+  const { optimizeSr, optimizeStyle, readImage, resolvePerceptualLossOptions, writeImage } = await import('../index.js');
+  const { formatForPath } = await import('../data/image-io.js');
   const { TASK_DEFAULTS } = await import('../train/train-options.js');
   const { loadStyleImage } = await import('../train/run-inputs.js');
-  const { optimizeSr, optimizeStyle } = await import('../optimize/optimize-tasks.js');
   formatForPath(o.output); // fail on a bad extension before the work
   const runtime = await chooseBackend(context, output, o.backend, 'train');
   const lossOptions = await toLossOptions(o, TASK_DEFAULTS[task].loss);

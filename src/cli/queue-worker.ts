@@ -12,7 +12,7 @@ import { jobNameOf } from '../queue/image-job.js';
 import type { InferencePool } from '../serve/pool-types.js';
 import { resolveModel } from '../weights/model-registry.js';
 import { openPool, transformFile } from './batch-run.js';
-import { commandAction, parseInteger, withCommonOptions } from './command-helpers.js';
+import { commandAction, parseInteger, waitForStopSignal, webGpuInProcess, withCommonOptions } from './command-helpers.js';
 import type { CliContext } from './context.js';
 import type { Output } from './output.js';
 import { type QueueOptions, redisUrl, withQueueOptions } from './queue-options.js';
@@ -37,7 +37,7 @@ export interface QueueWorkerDependencies {
 export function workerCommand(context: CliContext, dependencies: QueueWorkerDependencies = {}): Command {
   const command = new Command('worker')
     .description('Take jobs from the queue and run them (each through the worker pool, like `stylize`) until SIGINT/SIGTERM, which let the running jobs finish. Run one per machine (or container); a job whose worker dies is taken over by another.')
-    .option('--workers <n>', 'wasm worker threads per model; 0 runs in this process on --backend (default: one per core)', parseInteger)
+    .option('--workers <n>', 'wasm worker threads per model; 0 runs in this process on --backend (default: one per core; in-process with --backend webgpu)', parseInteger)
     .option('--in-process', 'run in this process (same as --workers 0)')
     .option('--concurrency <n>', 'jobs in progress at once (default: workers + 1, so one decodes while the others run; 2 in-process)', parseInteger)
     .option('--lock-duration <ms>', 'how long a job stays claimed by a worker that stopped renewing its claim (default 30000): a dead worker\'s job returns to the queue after about this; keep it well above this process\'s longest event-loop pause (in-process inference, an overloaded machine), or live jobs are taken over too', parseInteger)
@@ -54,7 +54,7 @@ export function workerCommand(context: CliContext, dependencies: QueueWorkerDepe
       atLeast('--stalled-interval', options.stalledInterval, 100);
       atLeast('--max-stalled', options.maxStalled, 0);
       if (options.inProcess && options.workers !== undefined && options.workers !== 0) throw optionRangeError('--workers', '0 or absent with --in-process (they conflict)', options.workers);
-      const workers = options.inProcess ? 0 : (options.workers ?? availableParallelism());
+      const workers = options.inProcess || webGpuInProcess(context, options) ? 0 : (options.workers ?? availableParallelism());
       const concurrency = options.concurrency ?? (workers === 0 ? 2 : workers + 1);
       const { connectRedis, redactRedisUrl } = await import('../queue/redis-connection.js');
       const { startQueueWorker } = await import('../queue/queue-worker.js');
@@ -122,7 +122,7 @@ export function workerCommand(context: CliContext, dependencies: QueueWorkerDepe
         },
       });
       output.info(`ready: worker ${worker.name} on '${options.queue}' at ${redactRedisUrl(url)} (${concurrency} job${concurrency === 1 ? '' : 's'} at a time, ${workers === 0 ? 'in-process' : `${workers} wasm worker${workers === 1 ? '' : 's'} per model`})`);
-      await (dependencies.waitForStop ?? waitForSignal)();
+      await (dependencies.waitForStop ?? waitForStopSignal)();
       output.info('stopping: letting the running jobs finish');
       try {
         await worker.close();
@@ -133,16 +133,4 @@ export function workerCommand(context: CliContext, dependencies: QueueWorkerDepe
       output.info('stopped');
     }),
   );
-}
-
-function waitForSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
 }

@@ -14,7 +14,7 @@ import type { ServiceModel } from '../serve/handler.js';
 import type { InferencePool } from '../serve/pool-types.js';
 import { checkInteger, positiveNumber } from '../validate.js';
 import { MODEL_NAME_PATTERN, resolveModel } from '../weights/model-registry.js';
-import { type CommonOptions, chooseBackend, commandAction, parseInteger, parseNumber, withCommonOptions } from './command-helpers.js';
+import { type CommonOptions, chooseBackend, commandAction, parseInteger, parseNumber, waitForStopSignal, webGpuInProcess, withCommonOptions } from './command-helpers.js';
 import type { CliContext } from './context.js';
 import type { Output } from './output.js';
 
@@ -51,7 +51,7 @@ export function serveCommand(context: CliContext, dependencies: ServeDependencie
     .option('--max-body-mb <mb>', 'largest request body in MiB', parseNumber, 20)
     .option('--max-pixels <n>', 'largest input image in pixels (width x height)', parseInteger, 4096 * 4096)
     .option('--timeout <s>', 'per-request inference limit in seconds (503 when exceeded)', parseNumber)
-    .option('--in-process', 'run inference in this thread (one job at a time) instead of a worker pool', false);
+    .option('--in-process', 'run inference in this thread (one job at a time) instead of a worker pool (always so with --backend webgpu)', false);
   return withCommonOptions(command).action(
     commandAction(context, async (output: Output, options: ServeOptions) => {
       const specs = parseModelSpecs(options.model);
@@ -60,9 +60,7 @@ export function serveCommand(context: CliContext, dependencies: ServeDependencie
       if (options.timeout !== undefined) positiveNumber(options.timeout, '--timeout', 'a number of seconds > 0');
       const timeoutMs = options.timeout === undefined ? undefined : Math.round(options.timeout * 1000);
       const maxBodyBytes = Math.floor(options.maxBodyMb * 1024 * 1024);
-      const { createService } = await import('../serve/handler.js');
-      const { serveNode } = await import('../serve/node-adapter.js');
-      const { sharpCodec } = await import('../serve/image-codec.node.js');
+      const { createService, serveNode, sharpCodec } = await import('../index.js');
       const createPool = await poolFactory(context, output, options);
       const models: ServiceModel[] = [];
       try {
@@ -95,7 +93,7 @@ export function serveCommand(context: CliContext, dependencies: ServeDependencie
         output.info(`model ${m.name}: ${m.pool.task}${m.pool.scale > 1 ? ` x${m.pool.scale}` : ''}, POST ${server.url}/v1/${route}/${m.name} (${m.pool.stats.workers} worker${m.pool.stats.workers === 1 ? '' : 's'})`);
       }
       output.info('Ctrl-C (SIGINT) or SIGTERM stops after the requests in flight.');
-      await (dependencies.waitForStop ?? waitForSignal)(server.url);
+      await (dependencies.waitForStop ?? waitForStopSignal)(server.url);
       output.info(`shutting down: ${server.inFlight} request(s) in flight`);
       await server.close();
       output.info('stopped');
@@ -105,11 +103,11 @@ export function serveCommand(context: CliContext, dependencies: ServeDependencie
 
 type PoolFactory = (options: { model: string; workers?: number; maxQueue?: number; timeoutMs?: number }) => Promise<InferencePool>;
 
-/** The worker pool (src/serve/pool.node.ts), or with --in-process the in-process pool on this thread's backend. */
+/** The worker pool (src/serve/pool.node.ts), or with --in-process or webgpu the in-process pool on this thread's backend. */
 async function poolFactory(context: CliContext, output: Output, options: ServeOptions): Promise<PoolFactory> {
-  if (!options.inProcess) return (await import('../serve/pool.node.js')).createPool;
+  if (!options.inProcess && !webGpuInProcess(context, options)) return (await import('../index.js')).createPool;
   await chooseBackend(context, output, options.backend, 'infer');
-  const { createInProcessPool } = await import('../serve/in-process-pool.js');
+  const { createInProcessPool } = await import('../index.js');
   return ({ model, maxQueue, timeoutMs }) =>
     createInProcessPool({ model, ...(maxQueue !== undefined ? { maxQueue } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
 }
@@ -169,16 +167,4 @@ export async function readModelArch(path: string): Promise<unknown> {
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
-}
-
-function waitForSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
 }

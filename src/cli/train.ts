@@ -85,7 +85,7 @@ function subcommand(context: CliContext, task: TrainTask): Command {
   addLossOptions(command, task === 'style');
   return withCommonOptions(command).action(
     commandAction(context, async (output: Output, options: TrainCliOptions) => {
-      const { resumeTraining, train } = await import('../train/train.js');
+      const { resumeTraining, train } = await import('../index.js');
       const runtime = await chooseBackend(context, output, options.backend, 'train');
       const controller = new AbortController();
       const stop = (signal: string) => {

@@ -5,15 +5,15 @@
  * how much faster it runs (median of timed forward passes, same backend,
  * same photos).
  */
-import { throwIfAborted } from '../errors.js';
 import { inferImage } from '../infer/infer-image.js';
 import { downscaleRgb } from '../infer/rgb-image.js';
 import type { RgbImage } from '../pixels.js';
 import { psnr, quantizeImage } from '../metrics/index.js';
 import type { TransformModel } from '../types.js';
+import { evaluateEach, type EvalProgressOptions, type EvalResult, meanFields } from './eval-rows.js';
 import { listImages, readFloatImage } from './image-folder.js';
 
-export interface EvalDistillOptions {
+export interface EvalDistillOptions extends EvalProgressOptions<DistillEvalRow> {
   /** Folder of held-out photos. */
   imagesDir: string;
   teacher: TransformModel;
@@ -22,8 +22,6 @@ export interface EvalDistillOptions {
   maxSide?: number;
   /** Timed runs of each model per photo after one warm-up (default 1). */
   runs?: number;
-  onImage?: (row: DistillEvalRow, index: number, total: number) => void;
-  signal?: AbortSignal;
 }
 
 export interface DistillEvalRow {
@@ -36,11 +34,8 @@ export interface DistillEvalRow {
   readonly studentMs: number;
 }
 
-export interface DistillEvalResult {
-  readonly rows: readonly DistillEvalRow[];
-  /** Means over the photos (each photo's time is the median of its timed runs); speedup = mean teacher time / mean student time. */
-  readonly mean: { readonly psnr: number; readonly teacherMs: number; readonly studentMs: number; readonly speedup: number };
-}
+/** Means over the photos (each photo's time is the median of its timed runs); speedup = mean teacher time / mean student time. */
+export type DistillEvalResult = EvalResult<DistillEvalRow, { readonly psnr: number; readonly teacherMs: number; readonly studentMs: number; readonly speedup: number }>;
 
 /**
  * Runs teacher and student on every photo in `imagesDir`.
@@ -50,24 +45,18 @@ export async function evaluateDistill(options: EvalDistillOptions): Promise<Dist
   const names = await listImages(options.imagesDir, 'held-out photo');
   const maxSide = options.maxSide ?? 512;
   const runs = options.runs ?? 1;
-  const rows: DistillEvalRow[] = [];
-  for (const [index, name] of names.entries()) {
-    throwIfAborted(options.signal);
+  const rows = await evaluateEach(names, options, async (name): Promise<DistillEvalRow> => {
     const photo = downscaleRgb(quantizeImage(await readFloatImage(options.imagesDir, name), name), maxSide);
     const teacher = await timed(options.teacher, photo, runs);
     const student = await timed(options.student, photo, runs);
-    const row = {
+    return {
       image: name, width: photo.width, height: photo.height,
       psnr: psnr({ ...teacher.output, channels: 3 }, { ...student.output, channels: 3 }, { channel: 'rgb' }),
       teacherMs: teacher.ms, studentMs: student.ms,
     };
-    rows.push(row);
-    options.onImage?.(row, index, names.length);
-  }
-  const mean = (pick: (r: DistillEvalRow) => number) => rows.reduce((s, r) => s + pick(r), 0) / rows.length;
-  const teacherMs = mean((r) => r.teacherMs);
-  const studentMs = mean((r) => r.studentMs);
-  return { rows, mean: { psnr: mean((r) => r.psnr), teacherMs, studentMs, speedup: teacherMs / studentMs } };
+  });
+  const mean = meanFields(rows, ['psnr', 'teacherMs', 'studentMs']);
+  return { rows, mean: { ...mean, speedup: mean.teacherMs / mean.studentMs } };
 }
 
 /** The model's 8-bit output (one warm-up run) and the median time of `runs` more. */

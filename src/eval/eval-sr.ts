@@ -16,7 +16,7 @@
  */
 import { join, parse } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { optionRangeError, perceptualError, throwIfAborted } from '../errors.js';
+import { optionRangeError, perceptualError } from '../errors.js';
 import { degradeForSr } from '../data/sr-degradation.js';
 import { writeImage } from '../data/image-io.js';
 import { bicubicUpscale, type ImageQuality, imageQuality, quantizeImage } from '../metrics/index.js';
@@ -24,10 +24,11 @@ import type { FloatImage, RgbImage } from '../pixels.js';
 import { checkInteger } from '../validate.js';
 import { transform } from '../networks/transform.js';
 import type { TransformModel } from '../types.js';
+import { evaluateEach, type EvalProgressOptions, type EvalResult, meanFields } from './eval-rows.js';
 import { listImages, matchByName, readFloatImage } from './image-folder.js';
 
 /** Options of `evaluateSr`. */
-export interface EvalSrOptions {
+export interface EvalSrOptions extends EvalProgressOptions<SrEvalRow> {
   /** Folder of high-resolution ground-truth images. */
   hrDir: string;
   /** Folder of LR inputs matched by file name; default: degrade each HR image (SPEC section 4). */
@@ -40,9 +41,6 @@ export interface EvalSrOptions {
   outDir?: string;
   /** Round Y like MATLAB rgb2ycbcr on uint8 (default false). */
   roundY?: boolean;
-  /** Called after each image. */
-  onImage?: (row: SrEvalRow, index: number, total: number) => void;
-  signal?: AbortSignal;
 }
 
 /** The metrics of one image. */
@@ -56,12 +54,10 @@ export interface SrEvalRow {
 }
 
 /** Per-image rows and the mean of each metric over images. */
-export interface SrEvalResult {
+export interface SrEvalResult extends EvalResult<SrEvalRow, { readonly model?: ImageQuality; readonly bicubic: ImageQuality }> {
   readonly scale: number;
   /** `files` (lrDir) or `degradation` (blur sigma 1 + bicubic). */
   readonly lrSource: 'files' | 'degradation';
-  readonly rows: readonly SrEvalRow[];
-  readonly mean: { readonly model?: ImageQuality; readonly bicubic: ImageQuality };
 }
 
 /** Crops H and W down to multiples of `scale` (MATLAB modcrop: keeps the top-left). */
@@ -77,8 +73,7 @@ export function modcrop(image: FloatImage, scale: number): FloatImage {
 
 /** The mean of each metric over `values`. */
 export function meanQuality(values: readonly ImageQuality[]): ImageQuality {
-  const mean = (key: keyof ImageQuality) => values.reduce((sum, v) => sum + v[key], 0) / values.length;
-  return { psnrY: mean('psnrY'), ssimY: mean('ssimY'), psnrRgb: mean('psnrRgb'), ssimRgb: mean('ssimRgb') };
+  return meanFields(values, ['psnrY', 'ssimY', 'psnrRgb', 'ssimRgb']);
 }
 
 /**
@@ -102,9 +97,7 @@ export async function evaluateSr(options: EvalSrOptions): Promise<SrEvalResult> 
   }
   const names = await listImages(options.hrDir, 'HR');
   const lrNames = options.lrDir === undefined ? [] : await listImages(options.lrDir, 'LR');
-  const rows: SrEvalRow[] = [];
-  for (const [index, name] of names.entries()) {
-    throwIfAborted(options.signal);
+  const rows = await evaluateEach(names, options, async (name): Promise<SrEvalRow> => {
     const hr = modcrop(await readFloatImage(options.hrDir, name), scale);
     const lr = quantizeImage(await lowResolution(hr, name, scale, options.lrDir, lrNames));
     const border = { border: scale, roundY: options.roundY };
@@ -115,16 +108,14 @@ export async function evaluateSr(options: EvalSrOptions): Promise<SrEvalResult> 
       await saveImage(join(options.outDir, 'bicubic', file), bicubic);
       if (sr !== undefined) await saveImage(join(options.outDir, 'model', file), sr);
     }
-    const row: SrEvalRow = {
+    return {
       image: name,
       width: hr.width,
       height: hr.height,
       ...(sr === undefined ? {} : { model: imageQuality(hr, sr, border) }),
       bicubic: imageQuality(hr, bicubic, border),
     };
-    rows.push(row);
-    options.onImage?.(row, index, names.length);
-  }
+  });
   const modelRows = rows.flatMap((r) => (r.model === undefined ? [] : [r.model]));
   return {
     scale,

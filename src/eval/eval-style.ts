@@ -6,16 +6,17 @@
  * run on the content images.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { perceptualError, throwIfAborted } from '../errors.js';
+import { perceptualError } from '../errors.js';
 import { readImage } from '../data/image-io.js';
 import { disposeTerms, perceptualLoss, type ResolvedPerceptualLossOptions, styleTargets, termsToNumbersAsync } from '../losses/perceptual.js';
 import { transform } from '../networks/transform.js';
 import type { ImageBatch, LossNetwork, TransformModel } from '../types.js';
 import { join } from 'node:path';
+import { evaluateEach, type EvalProgressOptions, type EvalResult, meanFields } from './eval-rows.js';
 import { listImages, matchByName } from './image-folder.js';
 
 /** Options of `evaluateStyle`. */
-export interface EvalStyleOptions {
+export interface EvalStyleOptions extends EvalProgressOptions<StyleEvalRow> {
   /** Folder of content images. */
   contentDir: string;
   /** The style image the outputs should match. */
@@ -27,8 +28,6 @@ export interface EvalStyleOptions {
   network: LossNetwork;
   /** Layers and weights (resolvePerceptualLossOptions). */
   loss: ResolvedPerceptualLossOptions;
-  onImage?: (row: StyleEvalRow, index: number, total: number) => void;
-  signal?: AbortSignal;
 }
 
 /** The losses of one output: unweighted per layer, and the layer-weighted sums. */
@@ -49,10 +48,7 @@ export interface StyleEvalRow {
 }
 
 /** Rows and their means. */
-export interface StyleEvalResult {
-  readonly rows: readonly StyleEvalRow[];
-  readonly mean: { readonly content: number; readonly styleTotal: number; readonly tv: number; readonly total: number };
-}
+export type StyleEvalResult = EvalResult<StyleEvalRow, { readonly content: number; readonly styleTotal: number; readonly tv: number; readonly total: number }>;
 
 /**
  * Measures content and style losses of stylised outputs.
@@ -70,10 +66,9 @@ export async function evaluateStyle(options: EvalStyleOptions): Promise<StyleEva
   const style = await readImage(options.styleImage);
   const grams = styleTargets(network, style, loss.styleLayers);
   tf.dispose(style);
-  const rows: StyleEvalRow[] = [];
+  let rows: StyleEvalRow[];
   try {
-    for (const [index, name] of names.entries()) {
-      throwIfAborted(options.signal);
+    rows = await evaluateEach(names, options, async (name): Promise<StyleEvalRow> => {
       const images: ImageBatch[] = [];
       try {
         const content = await readImage(join(options.contentDir, name));
@@ -90,7 +85,7 @@ export async function evaluateStyle(options: EvalStyleOptions): Promise<StyleEva
           const n = await termsToNumbersAsync(terms);
           const weighted = (values: Record<string, number>, weights: Readonly<Record<string, number>>) =>
             Object.entries(values).reduce((sum, [layer, v]) => sum + (weights[layer] ?? 1) * v, 0);
-          const row: StyleEvalRow = {
+          return {
             image: name,
             feature: n.feature,
             style: n.style,
@@ -99,18 +94,15 @@ export async function evaluateStyle(options: EvalStyleOptions): Promise<StyleEva
             tv: n.tv ?? 0,
             total: n.total,
           };
-          rows.push(row);
-          options.onImage?.(row, index, names.length);
         } finally {
           disposeTerms(terms);
         }
       } finally {
         tf.dispose(images);
       }
-    }
+    });
   } finally {
     tf.dispose(Object.values(grams));
   }
-  const mean = (key: 'content' | 'styleTotal' | 'tv' | 'total') => rows.reduce((s, r) => s + r[key], 0) / rows.length;
-  return { rows, mean: { content: mean('content'), styleTotal: mean('styleTotal'), tv: mean('tv'), total: mean('total') } };
+  return { rows, mean: meanFields(rows, ['content', 'styleTotal', 'tv', 'total']) };
 }

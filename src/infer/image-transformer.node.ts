@@ -41,7 +41,7 @@ export interface ImageTransformerOptions {
   readonly model?: string | URL | Uint8Array;
   /** 0 (default): run in this thread on `backend`; n: a pool of n WASM worker threads (needs a model on disk). */
   readonly workers?: number;
-  /** Backend of this thread when workers is 0 (default: the best that loads). */
+  /** Backend of this thread when workers is 0 (default: the best that loads); `webgpu` only with workers 0. */
   readonly backend?: BackendName;
   /** Calls that may wait behind the running ones (default: the pool's). */
   readonly maxQueue?: number;
@@ -128,6 +128,9 @@ interface Core {
 
 async function openCore(task: 'style' | 'sr', options: ImageTransformerOptions): Promise<Core> {
   const workers = checkInteger(options.workers ?? 0, 'options.workers', 0, Infinity, 'a non-negative integer (0: this thread)');
+  if (workers > 0 && options.backend === 'webgpu') {
+    throw optionRangeError('options.workers', "0 or absent with backend 'webgpu' (worker threads run WASM; WebGPU runs in this thread, which holds the GPU). Leave workers out to run on WebGPU, or leave backend out for WASM workers", workers);
+  }
   const model = await locateModel(task, options.model);
   const tiling = { ...(options.tile !== undefined ? { tile: options.tile } : {}), ...(options.overlap !== undefined ? { overlap: options.overlap } : {}) };
   const queue = options.maxQueue !== undefined ? { maxQueue: options.maxQueue } : {};
@@ -229,11 +232,12 @@ function pixelSource(image: PixelImage): Source {
   return { rgb: rgbaToRgb(image, 'input'), kind: 'pixels', alpha };
 }
 
-function tensorSource(tensor: tf.Tensor): Source {
+async function tensorSource(tensor: tf.Tensor): Promise<Source> {
   const shape = tensor.shape;
   const ok = (tensor.rank === 3 && shape[2] === 3) || (tensor.rank === 4 && shape[0] === 1 && shape[3] === 3);
   if (!ok) throw optionRangeError('input', 'an image tensor [H, W, 3] or [1, H, W, 3] with values in [0, 1]', `a tensor of shape [${shape.join(', ')}]`);
-  const data = quantise(tensor.dataSync() as Float32Array);
+  // data(), not dataSync(): the webgpu backend reads only asynchronously in Node.
+  const data = quantise((await tensor.data()) as Float32Array);
   const [height, width] = tensor.rank === 3 ? shape : shape.slice(1);
   return { rgb: { data, width: width!, height: height! }, kind: tensor.rank === 3 ? 'tensor3d' : 'tensor4d' };
 }

@@ -7,9 +7,7 @@
 import { optionRangeError, throwIfAborted } from '../errors.js';
 import { checkOneOf, optionalIntegerAtLeast } from '../validate.js';
 import type { TransformArch, TransformModel } from '../types.js';
-import { activeBackendReadsSynchronously } from '../runtime/sync-reads.js';
-import { inferRegion } from './infer-region.js';
-import { inferWholeImageAsync } from './infer-whole-async.js';
+import { inferRegionAsync } from './infer-region.js';
 import { receptiveRadius } from './receptive-field.js';
 import { downscaleRgb, mosaicRgb, padRgbToMultiple } from './rgb-image.js';
 import type { RgbImage } from '../pixels.js';
@@ -163,22 +161,13 @@ export async function inferImageWith(
 }
 
 /**
- * In-process inference of one image (this thread's active backend). On the
- * webgpu backend the image always runs whole, read asynchronously
- * (infer-whole-async.ts): tiles need synchronous reads, which it lacks.
+ * In-process inference of one image (this thread's active backend).
  * @returns the 8-bit output
- * @throws RangeError E_OPTIONS for bad options (`tiling: 'always'` on webgpu); AbortError on abort
+ * @throws RangeError E_OPTIONS for bad options; AbortError on abort
  * @example
  * const out = await inferImage(await loadTransformModel('wave.safetensors'), rgb, { tile: 256 });
  */
 export async function inferImage(model: TransformModel, image: RgbImage, options: InferOptions = {}): Promise<RgbImage> {
   const resolved = resolveInferOptions(model.arch, options);
-  if (!activeBackendReadsSynchronously()) {
-    if (resolved.tiling === 'always') throw optionRangeError('options.tiling', "'auto' or 'never' on the webgpu backend (tiles need synchronous reads, which it lacks)", resolved.tiling);
-    throwIfAborted(options.signal);
-    const output = await inferWholeImageAsync(model, image);
-    options.onProgress?.({ done: 1, total: 1 });
-    return output;
-  }
-  return inferImageWith(model.arch, image, resolved, async (request) => inferRegion(model, request), options.signal, options.onProgress);
+  return inferImageWith(model.arch, image, resolved, (request) => inferRegionAsync(model, request), options.signal, options.onProgress);
 }

@@ -1,16 +1,21 @@
 /**
  * @file Runs a transform network on one region (a tile or a whole image) of
  * 8-bit RGB pixels and returns plain arrays: the unit of work a worker does.
+ *
+ * The pools, inferImage and the workers read the results with `data()`
+ * (inferRegionAsync), on every backend: tfjs-backend-webgpu reads a tensor
+ * synchronously (`dataSync`) only through an OffscreenCanvas, which Node
+ * lacks, and in headless Chromium on SwiftShader that read returned zeros and
+ * lost the device; on wasm and cpu the asynchronous read costs no measurable
+ * time.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { leanExecution } from '../networks/execution.js';
 import { srNetwork } from '../networks/sr-network.js';
 import { styleNetwork } from '../networks/style-network.js';
 import { imageToTensor } from '../data/image-tensor.js';
 import type { Params, TransformModel } from '../types.js';
 import type { RgbImage } from '../pixels.js';
 import type { Rect } from './tile-plan.js';
-import { readSlice } from '../runtime/read-rows.js';
 import type { LayerNormStatistics, LayerNormSums } from './norm-statistics.js';
 import { tileExecution, type StatsRequest, type TileExecution } from './tile-execution.js';
 
@@ -36,11 +41,47 @@ export interface RegionResult {
 }
 
 /**
- * Runs `model` (memory-lean) on `request.image` and returns the crop of its output.
+ * Runs `model` (memory-lean) on `request.image` and returns the crop of its output, reading it
+ * synchronously: for callers that cannot await, on backends that read synchronously (wasm, cpu,
+ * native TensorFlow; not webgpu, see the file comment).
  * @returns float32 values in [0, 1] (or 8-bit, rounded as tensorToRgb does); no tensor outlives the call.
  * @throws as styleNetwork / srNetwork; RangeError for a crop outside the output
  */
 export function inferRegion(model: TransformModel, request: RegionRequest): RegionResult {
+  const ran = forwardRegion(model, request);
+  try {
+    return regionResult(request, ran, ran.output?.dataSync() as Float32Array | undefined);
+  } finally {
+    ran.output?.dispose();
+    ran.tiled.dispose();
+  }
+}
+
+/**
+ * inferRegion with every read through `data()`: the same forward pass and the same result, on
+ * every backend. What the pools, inferImage and the workers run.
+ * @throws as inferRegion
+ */
+export async function inferRegionAsync(model: TransformModel, request: RegionRequest): Promise<RegionResult> {
+  await readKernels(model.params);
+  const ran = forwardRegion(model, request);
+  try {
+    const [values] = await Promise.all([ran.output?.data() as Promise<Float32Array> | undefined, ran.tiled.read()]);
+    return regionResult(request, ran, values);
+  } finally {
+    ran.output?.dispose();
+    ran.tiled.dispose();
+  }
+}
+
+/** A region's forward pass: its crop of the output (null when empty) and the statistics its norms keep to be read. */
+interface RegionRun {
+  readonly crop: Rect;
+  readonly output: tf.Tensor | null;
+  readonly tiled: TileExecution;
+}
+
+function forwardRegion(model: TransformModel, request: RegionRequest): RegionRun {
   const { image } = request;
   const scale = model.arch.task === 'sr' ? model.arch.scale : 1;
   const crop = request.crop ?? { x: 0, y: 0, width: image.width * scale, height: image.height * scale };
@@ -48,7 +89,7 @@ export function inferRegion(model: TransformModel, request: RegionRequest): Regi
     throw new RangeError(`inferRegion: crop ${JSON.stringify(crop)} is outside the ${image.width * scale}x${image.height * scale} output`);
   }
   // SR has no norms: its regions tile exactly without statistics.
-  const tiled: TileExecution = model.arch.task === 'style' ? tileExecution(request.stats, [image.height, image.width]) : { execution: leanExecution };
+  const tiled = tileExecution(model.arch.task === 'style' ? request.stats : undefined, [image.height, image.width]);
   const input = imageToTensor(image.data, image.width, image.height, 3);
   const copies: tf.Tensor[] = [];
   const params = transientKernels(model.params, copies);
@@ -58,32 +99,49 @@ export function inferRegion(model: TransformModel, request: RegionRequest): Regi
       model.arch.task === 'style'
         ? styleNetwork(model.arch, params, input, { execution: tiled.execution })
         : srNetwork(model.arch, params, input, { execution: tiled.execution });
+  } catch (error) {
+    tiled.dispose();
+    throw error;
   } finally {
     input.dispose();
     // Most copies died with their step's tidy; disposing again is a no-op.
     for (const copy of copies) copy.dispose();
   }
-  let values: Float32Array;
+  // Sliced outside tf.tidy, which would walk the read values element by element (src/runtime/read-rows.ts).
   try {
-    values =
-      crop.width === 0 || crop.height === 0
-        ? new Float32Array(0)
-        : readSlice(output, [0, crop.y, crop.x, 0], [1, crop.height, crop.width, 3]);
+    return { crop, output: crop.width === 0 || crop.height === 0 ? null : tf.slice(output, [0, crop.y, crop.x, 0], [1, crop.height, crop.width, 3]), tiled };
+  } catch (error) {
+    tiled.dispose();
+    throw error;
   } finally {
     output.dispose();
   }
-  const data = request.output === 'uint8' ? quantise(values) : values;
+}
+
+/** The result of a region whose crop read as `values` (undefined for an empty crop); `ran.tiled`'s statistics must be readable. */
+function regionResult(request: RegionRequest, ran: RegionRun, values: Float32Array | undefined): RegionResult {
+  const floats = values ?? new Float32Array(0);
+  const { recorded, sums } = ran.tiled;
   return {
-    data,
-    width: crop.width,
-    height: crop.height,
-    ...(tiled.recorded ? { recorded: tiled.recorded } : {}),
-    ...(tiled.sums ? { sums: tiled.sums } : {}),
+    data: request.output === 'uint8' ? quantise(floats) : floats,
+    width: ran.crop.width,
+    height: ran.crop.height,
+    ...(recorded ? { recorded } : {}),
+    ...(sums ? { sums } : {}),
   };
 }
 
 /** Host copies of kernels, read once per model tensor. */
 const hostValues = new WeakMap<tf.Tensor, Float32Array>();
+
+const isKernel = (value: unknown): value is tf.Tensor => value instanceof tf.Tensor && value.rank === 4 && value.dtype === 'float32';
+
+/** Reads the host copies transientKernels hands out with `data()`, so it reads none itself. */
+async function readKernels(params: Params): Promise<void> {
+  for (const value of Object.values(params)) {
+    if (isKernel(value) && !hostValues.has(value)) hostValues.set(value, (await value.data()) as Float32Array);
+  }
+}
 
 /**
  * `params` whose conv kernels (rank 4) are handed out as fresh tensors, one per access. Why: the
@@ -98,7 +156,7 @@ function transientKernels(params: Params, copies: tf.Tensor[]): Params {
   return new Proxy(params, {
     get(target, key, receiver): unknown {
       const value: unknown = Reflect.get(target, key, receiver);
-      if (!(value instanceof tf.Tensor) || value.rank !== 4 || value.dtype !== 'float32') return value;
+      if (!isKernel(value)) return value;
       let host = hostValues.get(value);
       if (host === undefined) {
         host = value.dataSync() as Float32Array;

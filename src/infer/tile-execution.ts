@@ -6,6 +6,11 @@
  * how run-tiled.ts combines these). Each pads the region as a whole image:
  * the tile plan gives every tile enough context that its border does not
  * reach the pixels it keeps.
+ *
+ * The norms read nothing while the network runs: they keep the statistics
+ * they collect as tensors, read once the forward pass is done, all together:
+ * with `data()` through `read()` (every backend, webgpu included: infer-region.ts),
+ * or else synchronously on first use of `recorded` / `sums`.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor4D } from '@tensorflow/tfjs-core';
@@ -27,10 +32,62 @@ export type StatsRequest =
 /** The execution of one region and what its norms collect as it runs. */
 export interface TileExecution {
   readonly execution: NetworkExecution;
-  /** `record`: each layer's statistics, filled in forward order. */
+  /** `record`: each layer's statistics in forward order, read when first asked for (synchronously, unless `read` ran). */
   readonly recorded?: Record<string, LayerNormStatistics>;
-  /** `accumulate`: each layer's moments over the owned pixels. */
+  /** `accumulate`: each layer's moments over the owned pixels, read as `recorded`. */
   readonly sums?: Record<string, LayerNormSums>;
+  /** Reads what the norms collected with `data()`; call after the forward pass, before `recorded` or `sums`. */
+  read(): Promise<void>;
+  /** Frees what the norms collected without reading it (after a failed forward pass); idempotent. */
+  dispose(): void;
+}
+
+/**
+ * Tensors kept past their norm's tidy, read all at once after the forward
+ * pass and then freed: by `readAsync`, else synchronously when a `derive`d
+ * value is first asked for.
+ */
+class KeptTensors {
+  private readonly tensors: tf.Tensor[] = [];
+  private host?: Float32Array[];
+
+  /** Keeps `tensor` (made inside a tidy) and returns its slot in the values `derive` builds from. */
+  keep(tensor: tf.Tensor): number {
+    if (this.host !== undefined) throw new Error('KeptTensors: kept after the values were read');
+    this.tensors.push(tf.keep(tensor));
+    return this.tensors.length - 1;
+  }
+
+  private values(): Float32Array[] {
+    if (this.host === undefined) {
+      try {
+        this.host = this.tensors.map((tensor) => tensor.dataSync() as Float32Array);
+      } finally {
+        this.dispose();
+      }
+    }
+    return this.host;
+  }
+
+  /** `build` of the values, computed on the first call (reading synchronously unless `readAsync` ran) and kept. */
+  derive<T>(build: (values: Float32Array[]) => T): () => T {
+    let built: { value: T } | undefined;
+    return () => (built ??= { value: build(this.values()) }).value;
+  }
+
+  async readAsync(): Promise<void> {
+    if (this.host !== undefined) return;
+    try {
+      this.host = (await Promise.all(this.tensors.map((tensor) => tensor.data()))) as Float32Array[];
+    } finally {
+      this.dispose();
+    }
+  }
+
+  dispose(): void {
+    tf.dispose(this.tensors);
+    this.tensors.length = 0;
+  }
 }
 
 /**
@@ -38,26 +95,64 @@ export interface TileExecution {
  * @param inputSize the region input's height and width (to scale `region` to each layer's resolution)
  */
 export function tileExecution(stats: StatsRequest | undefined, inputSize: readonly [number, number]): TileExecution {
-  if (stats === undefined) return { execution: leanExecution };
+  const kept = new KeptTensors();
+  const base = { read: () => kept.readAsync(), dispose: () => kept.dispose() };
+  if (stats === undefined) return { execution: leanExecution, ...base };
+  if (stats.mode === 'apply') return { execution: applyingExecution(stats.statistics), ...base };
   if (stats.mode === 'record') {
-    const recorded: Record<string, LayerNormStatistics> = {};
-    return { execution: recordingExecution(recorded), recorded };
+    const layers: Array<{ name: string; mean: number; variance: number }> = [];
+    const execution = recordingExecution((name, mean, variance) => layers.push({ name, mean: kept.keep(mean), variance: kept.keep(variance) }));
+    const recorded = kept.derive((values) => {
+      const out: Record<string, LayerNormStatistics> = {};
+      for (const layer of layers) out[layer.name] = { mean: Float32Array.from(values[layer.mean]!), variance: Float32Array.from(values[layer.variance]!) };
+      return out;
+    });
+    return {
+      execution,
+      ...base,
+      get recorded() {
+        return recorded();
+      },
+    };
   }
-  if (stats.mode === 'apply') return { execution: applyingExecution(stats.statistics) };
-  const sums: Record<string, LayerNormSums> = {};
   const { region, statistics } = stats;
-  return { execution: applyingExecution(statistics, (x, name, mean) => accumulateSums(x, mean, region, inputSize, sums, name)), sums };
+  const observed: Array<{ name: string; count: number; shift: Float32Array; sum: number; sumSquares: number }> = [];
+  const execution = applyingExecution(statistics, (x, name, mean) => {
+    const moments = ownedMoments(x, mean, region, inputSize);
+    if (moments !== undefined) observed.push({ name, count: moments.count, shift: mean, sum: kept.keep(moments.sum), sumSquares: kept.keep(moments.sumSquares) });
+  });
+  const sums = kept.derive((values) => {
+    const out: Record<string, LayerNormSums> = {};
+    for (const layer of observed) {
+      const c = layer.shift.length;
+      const into = (out[layer.name] ??= { count: 0, sum: new Float64Array(c), sumSquares: new Float64Array(c), shift: Float32Array.from(layer.shift) });
+      into.count += layer.count;
+      const [sum, squares] = [values[layer.sum]!, values[layer.sumSquares]!];
+      for (let k = 0; k < c; k++) {
+        into.sum[k] += sum[k]!;
+        into.sumSquares[k] += squares[k]!;
+      }
+    }
+    return out;
+  });
+  return {
+    execution,
+    ...base,
+    get sums() {
+      return sums();
+    },
+  };
 }
 
-/** Each norm from its own input (batch of one), its mean and variance copied into `recorded`. */
-export function recordingExecution(recorded: Record<string, LayerNormStatistics>): NetworkExecution {
+/** Each norm from its own input (batch of one), its mean and variance handed to `record` (tensors freed by the norm's tidy unless kept). */
+export function recordingExecution(record: (layer: string, mean: tf.Tensor1D, variance: tf.Tensor1D) => void): NetworkExecution {
   return {
     differentiable: false,
     ...wholeImagePadding,
     norm(x: Tensor4D, layer: NormLayer, relu: boolean): Tensor4D {
       return tf.tidy(() => {
         const { mean, variance } = tf.moments(x, [0, 1, 2]);
-        recorded[layer.name] = { mean: Float32Array.from(mean.dataSync()), variance: Float32Array.from(variance.dataSync()) };
+        record(layer.name, mean as tf.Tensor1D, variance as tf.Tensor1D);
         return inferenceNorm(x, layer, relu, { mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D });
       });
     },
@@ -91,17 +186,15 @@ export function applyingExecution(statistics: NormStatistics, observe?: (x: Tens
 }
 
 /**
- * Adds the moments of x about `shift` over `region` (network-input pixels, scaled to x's
- * resolution: the input is `inputSize`) to `sums[name]`, when the region covers any of x.
+ * The moments of x about `shift` over `region` (network-input pixels, scaled to x's resolution:
+ * the input is `inputSize`), as tensors of C values; undefined when the region covers none of x.
  */
-function accumulateSums(
+function ownedMoments(
   x: Tensor4D,
   shift: Float32Array,
   region: readonly [number, number, number, number],
   inputSize: readonly [number, number],
-  sums: Record<string, LayerNormSums>,
-  name: string,
-): void {
+): { count: number; sum: tf.Tensor1D; sumSquares: tf.Tensor1D } | undefined {
   const [, h, w, c] = x.shape;
   const [top, left, bottom, right] = region;
   const factorH = inputSize[0] / h;
@@ -110,15 +203,8 @@ function accumulateSums(
   const x0 = Math.round(left / factorW);
   const rows = Math.round(bottom / factorH) - y0;
   const cols = Math.round(right / factorW) - x0;
-  if (rows <= 0 || cols <= 0) return;
-  const [sum, sumSquares] = tf.tidy(() => {
-    const centred = tf.sub(tf.slice(x, [0, y0, x0, 0], [1, rows, cols, c]), tf.tensor4d(shift, [1, 1, 1, c]));
-    return [tf.sum(centred, [0, 1, 2]).dataSync(), tf.sum(tf.square(centred), [0, 1, 2]).dataSync()];
-  });
-  const into = (sums[name] ??= { count: 0, sum: new Float64Array(c), sumSquares: new Float64Array(c), shift: Float32Array.from(shift) });
-  into.count += rows * cols;
-  for (let k = 0; k < c; k++) {
-    into.sum[k] += sum[k] as number;
-    into.sumSquares[k] += sumSquares[k] as number;
-  }
+  if (rows <= 0 || cols <= 0) return undefined;
+  // Runs inside the norm's tidy: the caller keeps what it needs.
+  const centred = tf.sub(tf.slice(x, [0, y0, x0, 0], [1, rows, cols, c]), tf.tensor4d(shift, [1, 1, 1, c]));
+  return { count: rows * cols, sum: tf.sum(centred, [0, 1, 2]), sumSquares: tf.sum(tf.square(centred), [0, 1, 2]) };
 }

@@ -39,10 +39,11 @@ export type Purpose = keyof typeof PURPOSES;
  * WASM thread for inference. WASM comes before CPU for both since
  * src/runtime/kernels gives it every conv gradient (wasm/README.md).
  * A GPU through WebGPU comes right after CUDA for training (its candidate
- * refuses software adapters unless forced). Node's inference path reads
- * tensors synchronously, which tfjs-backend-webgpu cannot do outside a
- * browser, so in Node inference uses WebGPU only when forced; the browser
- * worker's order (candidates.browser.ts) puts it first.
+ * refuses software adapters unless forced). In Node, inference uses WebGPU
+ * only when forced: it runs in one process, where the WASM worker pools use
+ * every core, and where a GPU overtakes them has not been measured yet
+ * (bench/webgpu.bench.ts, bench/RESULTS.md); the browser worker's order
+ * (candidates.browser.ts) puts it first.
  */
 export const BACKEND_ORDER_FOR: Readonly<Record<Purpose, readonly BackendName[]>> = Object.freeze({
   train: BACKEND_ORDER,

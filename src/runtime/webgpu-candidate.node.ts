@@ -9,10 +9,10 @@
  * software adapter is refused unless the backend is forced (webgpu-adapter.ts).
  *
  * tfjs-backend-webgpu reads a tensor synchronously (`dataSync`) only through
- * an OffscreenCanvas, which Node lacks, so code that reads that way (the
- * tiled region runner of the Node pools) cannot run on it here: the backend's
- * `readSync` says so in a PerceptualError instead of a ReferenceError.
- * Training and `inferImage` read with `data()` (src/runtime/sync-reads.ts).
+ * an OffscreenCanvas, which Node lacks, so code that reads that way cannot
+ * run on it here: the backend's `readSync` says so in a PerceptualError
+ * instead of a ReferenceError. Training and inference (src/infer/infer-region.ts)
+ * read with `data()`.
  */
 import { platform } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';

@@ -18,7 +18,7 @@ import { optionRangeError, optionTypeError } from '../errors.js';
 import type { RgbImage } from '../pixels.js';
 import { selectEdgeBackend, type EdgeWasmBinaries } from '../runtime/select-edge-backend.js';
 import { parseModel } from '../weights/model-file.js';
-import { createService, DEFAULT_SERVICE_OPTIONS, type Service, type ServiceModel } from './handler.js';
+import { createService, DEFAULT_SERVICE_OPTIONS, type Service, type ServiceModel, type ServiceRequestOptions } from './handler.js';
 import { errorResponse, tooLargeError } from './http-errors.js';
 import { countOption, createJobQueue, type JobQueue } from './job-queue.js';
 import { createLoadedModelPool } from './loaded-model-pool.js';
@@ -28,8 +28,8 @@ import { portableImageCodec } from './portable-image-codec.js';
 
 export type { EdgeWasmBinaries, WasmBinary } from '../runtime/select-edge-backend.js';
 
-/** Options of createEdgeService. */
-export interface EdgeServiceOptions {
+/** Options of createEdgeService; maxBodyBytes, timeoutMs and cors as createService's (ServiceRequestOptions). */
+export interface EdgeServiceOptions extends ServiceRequestOptions {
   /** Model files (`.safetensors` bytes) by the name the routes use: `{ wave: bytes }` serves `POST /v1/stylize/wave`. */
   readonly models: Readonly<Record<string, Uint8Array | ArrayBuffer>>;
   /** The `.wasm` files: compiled modules (workerd: import the files) or their bytes (Deno). */
@@ -40,18 +40,12 @@ export interface EdgeServiceOptions {
    * requests get 413.
    */
   readonly maxPixels?: number;
-  /** Largest request body in bytes (default EDGE_DEFAULTS.maxBodyBytes). */
-  readonly maxBodyBytes?: number;
   /** Jobs that may wait behind the running one, all models together (default EDGE_DEFAULTS.maxQueue); more get 503. */
   readonly maxQueue?: number;
   /** Style models: tile edge in input pixels (default EDGE_DEFAULTS.tile); larger images run in tiles, which bounds the WASM heap. */
   readonly tile?: number;
   /** Style models, tiled images: edge of the downscaled copy the instance-norm statistics come from (default EDGE_DEFAULTS.statsSize). */
   readonly statsSize?: number;
-  /** Per-job limit in ms, queueing included (default none; runtimes that stop the clock while code runs, as workerd does, only count waiting). */
-  readonly timeoutMs?: number;
-  /** `Access-Control-Allow-Origin` of every response (default `*`); `false` sends none. */
-  readonly cors?: string | false;
 }
 
 /** Defaults of EdgeServiceOptions: sized for a 128 MB isolate. */

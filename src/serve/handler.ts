@@ -45,20 +45,30 @@ export interface ServiceModel {
   readonly arch?: unknown;
 }
 
-/** Options of createService (all optional except models and codec). */
-export interface ServiceOptions {
-  readonly models: readonly ServiceModel[];
-  readonly codec: ImageCodec;
-  /** Largest request body in bytes (default 20 MiB). */
+/**
+ * The request limits and the CORS header, taken alike by createService and
+ * the edge service (which passes them through; only its defaults differ).
+ */
+export interface ServiceRequestOptions {
+  /** Largest request body in bytes (default DEFAULT_SERVICE_OPTIONS.maxBodyBytes, 20 MiB; the edge service's EDGE_DEFAULTS.maxBodyBytes). */
   readonly maxBodyBytes?: number;
-  /** Largest input image in pixels, width x height (default 16 Mpx = 4096 x 4096). */
-  readonly maxPixels?: number;
-  /** Per-job limit in ms passed to the pool (default: the pool's). */
+  /**
+   * Per-job limit in ms, queueing included, passed to the pool with every job (default: the
+   * pool's). Runtimes that stop the clock while code runs, as workerd does, only count waiting.
+   */
   readonly timeoutMs?: number;
-  /** Seconds clients are told to wait after a 503 (default 1). */
-  readonly retryAfterSeconds?: number;
   /** `Access-Control-Allow-Origin` of every response (default `*`); `false` sends no CORS headers. */
   readonly cors?: string | false;
+}
+
+/** Options of createService (all optional except models and codec). */
+export interface ServiceOptions extends ServiceRequestOptions {
+  readonly models: readonly ServiceModel[];
+  readonly codec: ImageCodec;
+  /** Largest input image in pixels, width x height (default 16 Mpx = 4096 x 4096). */
+  readonly maxPixels?: number;
+  /** Seconds clients are told to wait after a 503 (default 1). */
+  readonly retryAfterSeconds?: number;
 }
 
 /** Defaults of ServiceOptions. */

@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { checkImageHeader } from '../../src/data/image-header.js';
 import { decodeImage, decodeRgbImage, DEFAULT_MAX_PIXELS } from '../../src/data/image-io.js';
 import { useBackend } from '../helpers/backends.js';
+import { rejection } from '../helpers/option-errors.js';
 
 /** An animation of `frames` 8x6 frames, each a flat grey (frame i: 40 i + 20). */
 async function animated(format: 'gif' | 'webp', frames: number): Promise<Uint8Array> {
@@ -32,15 +33,6 @@ function pngHeaderOnly(width: number, height: number): Uint8Array {
   ihdr[8] = 8;
   ihdr[9] = 2;
   return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), pngChunk('IHDR', ihdr), pngChunk('IDAT', deflateSync(Buffer.alloc(64))), pngChunk('IEND', Buffer.alloc(0))]);
-}
-
-async function rejection(run: () => Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await run();
-  } catch (error) {
-    return error as Error & { code?: string };
-  }
-  throw new Error('expected a rejection');
 }
 
 test.before(async () => {

@@ -1,6 +1,7 @@
 /**
  * Assertions on the project's errors: a synchronous throw of E_OPTIONS of a
- * given class and message, and the rejection a promise must end in.
+ * given class and message, the rejection a promise must end in, and a
+ * rejection with a given code and message.
  */
 import * as assert from 'uvu/assert';
 
@@ -29,4 +30,11 @@ export async function rejection(run: () => Promise<unknown>): Promise<Coded> {
     return error as Coded;
   }
   return assert.unreachable('expected a rejection') as never;
+}
+
+/** `promise` rejects with an error whose `code` is `code` and whose message matches `pattern`. */
+export async function rejectsWithCode(promise: Promise<unknown>, code: string, pattern: RegExp): Promise<void> {
+  const error = await rejection(() => promise);
+  assert.is(error.code, code, error.message);
+  assert.match(error.message, pattern);
 }

@@ -14,6 +14,7 @@ import * as assert from 'uvu/assert';
 import { contiguousAxesPlan } from '../../src/runtime/kernels/reduce-sum.js';
 import { stockKernel } from '../../src/runtime/kernels/register-kernels.js';
 import { useBackend } from '../helpers/backends.js';
+import { assertNoLeaks } from '../helpers/leaks.js';
 import { lcgValues } from '../networks/layers-reference.js';
 
 /** Float64 sums of x [outer, reduced, inner] over the middle axis, divided by `divisor`. */
@@ -104,20 +105,13 @@ test('a loss-sized Mean (a million squared differences) is exact to float32 roun
 test('no tensors or backend buffers are left behind', async () => {
   await useBackend('wasm');
   const x = tf.tensor4d(lcgValues(2 * 8 * 8 * 6, 3), [2, 8, 8, 6]);
-  const backend = tf.backend();
-  const run = (): void => {
+  assertNoLeaks(() => {
     tf.tidy(() => {
       tf.mean(x);
       tf.sum(x, [1, 2]);
       tf.sum(x, -1, true);
     });
-  };
-  run();
-  const tensors = tf.memory().numTensors;
-  const buffers = backend.numDataIds();
-  for (let i = 0; i < 3; i++) run();
-  assert.is(tf.memory().numTensors, tensors);
-  assert.is(backend.numDataIds(), buffers);
+  });
   x.dispose();
 });
 

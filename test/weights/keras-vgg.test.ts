@@ -7,6 +7,7 @@ import h5wasm from 'h5wasm/node';
 import { randomVggWeights, VGG_CONVS, type VggWeights } from '../../src/networks/vgg.js';
 import { readKerasVgg } from '../../src/weights/keras-vgg.js';
 import { loadVggWeights } from '../../src/weights/vgg-weights.js';
+import { rejectsWithCode } from '../helpers/option-errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'perceptual-keras-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -69,42 +70,30 @@ test('malformed HDF5 files fail with the file, the dataset and the shapes', asyn
     group.create_dataset({ name: 'block2_conv1_W_1:0', data: new Int32Array(9 * 64 * 128), shape: [3, 3, 64, 128], dtype: '<i' });
     group.create_dataset({ name: 'block2_conv1_b_1:0', data: new Float32Array(128), shape: [128], dtype: '<f' });
   });
-  await rejects(loadVggWeights(intPath), 'E_WEIGHTS_FORMAT', /int\.h5: dataset \/block2_conv1\/block2_conv1_W_1:0 has dtype "<i", expected float32/);
+  await rejectsWithCode(loadVggWeights(intPath), 'E_WEIGHTS_FORMAT', /int\.h5: dataset \/block2_conv1\/block2_conv1_W_1:0 has dtype "<i", expected float32/);
 
   const shapePath = await writeKeras('shape.h5', weights, 'published', (file) => {
     const group = file.create_group('block2_conv1');
     group.create_dataset({ name: 'block2_conv1_W_1:0', data: new Float32Array(9 * 32 * 128), shape: [3, 3, 32, 128], dtype: '<f' });
     group.create_dataset({ name: 'block2_conv1_b_1:0', data: new Float32Array(128), shape: [128], dtype: '<f' });
   });
-  await rejects(loadVggWeights(shapePath), 'E_WEIGHTS_MISMATCH', /shape\.h5: block2_conv1 kernel dataset \/block2_conv1\/block2_conv1_W_1:0 has shape \[3,3,32,128\], expected \[3,3,64,128\]/);
+  await rejectsWithCode(loadVggWeights(shapePath), 'E_WEIGHTS_MISMATCH', /shape\.h5: block2_conv1 kernel dataset \/block2_conv1\/block2_conv1_W_1:0 has shape \[3,3,32,128\], expected \[3,3,64,128\]/);
 
   const noBias = await writeKeras('nobias.h5', weights, 'published', (file) => {
     file.create_group('block2_conv1').create_dataset({ name: 'kernel:0', data: new Float32Array(9 * 64 * 128), shape: [3, 3, 64, 128], dtype: '<f' });
   });
-  await rejects(loadVggWeights(noBias), 'E_WEIGHTS_MISMATCH', /nobias\.h5: group block2_conv1 has no bias dataset \(expected block2_conv1_b_1:0 or bias:0\)/);
+  await rejectsWithCode(loadVggWeights(noBias), 'E_WEIGHTS_MISMATCH', /nobias\.h5: group block2_conv1 has no bias dataset \(expected block2_conv1_b_1:0 or bias:0\)/);
 
   const gap = await writeKeras('gap.h5', { ...weights, convs: { conv1_2: weights.convs.conv1_2! } }, 'published');
-  await rejects(loadVggWeights(gap), 'E_WEIGHTS_MISMATCH', /gap\.h5: group block1_conv2 is present but block1_conv1 is missing/);
+  await rejectsWithCode(loadVggWeights(gap), 'E_WEIGHTS_MISMATCH', /gap\.h5: group block1_conv2 is present but block1_conv1 is missing/);
 
   const empty = await writeKeras('empty.h5', { ...weights, convs: {} }, 'published', (file) => void file.create_group('dense_1'));
-  await rejects(loadVggWeights(empty), 'E_WEIGHTS_MISMATCH', /empty\.h5: no vgg16 layer groups found \(expected block1_conv1 \.\.\.; found dense_1\)/);
+  await rejectsWithCode(loadVggWeights(empty), 'E_WEIGHTS_MISMATCH', /empty\.h5: no vgg16 layer groups found \(expected block1_conv1 \.\.\.; found dense_1\)/);
 
   const bytes = readFileSync(await writeKeras('full.h5', weights, 'published'));
   const truncated = join(dir, 'truncated.h5');
   writeFileSync(truncated, bytes.subarray(0, Math.floor(bytes.length / 2)));
-  await rejects(loadVggWeights(truncated), 'E_WEIGHTS_FORMAT', /truncated\.h5: .*(truncated|corrupt)/);
+  await rejectsWithCode(loadVggWeights(truncated), 'E_WEIGHTS_FORMAT', /truncated\.h5: .*(truncated|corrupt)/);
 });
-
-async function rejects(promise: Promise<unknown>, code: string, pattern: RegExp): Promise<void> {
-  try {
-    await promise;
-  } catch (error) {
-    const e = error as Error & { code?: string };
-    assert.is(e.code, code, e.message);
-    assert.match(e.message, pattern);
-    return;
-  }
-  assert.unreachable('expected a rejection');
-}
 
 test.run();

@@ -7,6 +7,7 @@ import { randomVggWeights, VGG_CONVS, type VggWeights } from '../../src/networks
 import { serializeSafetensors, type SafetensorsInput } from '../../src/weights/safetensors.js';
 import { oihwToHwio } from '../../src/weights/torchvision-vgg.js';
 import { loadVggWeights } from '../../src/weights/vgg-weights.js';
+import { rejectsWithCode } from '../helpers/option-errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'perceptual-torchvision-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -68,24 +69,24 @@ test('malformed files fail with the file, the key and the shapes', async () => {
   const bytes = (await import('node:fs')).readFileSync(good);
   const truncated = join(dir, 'truncated.safetensors');
   writeFileSync(truncated, bytes.subarray(0, bytes.length - 100));
-  await rejects(loadVggWeights(truncated), 'E_WEIGHTS_FORMAT', /truncated\.safetensors: not a valid safetensors file: tensor 'features\.\d+\.(weight|bias)' data .* \(truncated\?\)/);
+  await rejectsWithCode(loadVggWeights(truncated), 'E_WEIGHTS_FORMAT', /truncated\.safetensors: not a valid safetensors file: tensor 'features\.\d+\.(weight|bias)' data .* \(truncated\?\)/);
 
   const renamed = writeStateDict('renamed.safetensors', weights, (t) => {
     t['features.0.kernel'] = t['features.0.weight']!;
     delete t['features.0.weight'];
   });
-  await rejects(loadVggWeights(renamed), 'E_WEIGHTS_MISMATCH', /renamed\.safetensors: features\.2\.weight \(conv1_2\) is present but features\.0\.weight \(conv1_1\) is missing/);
+  await rejectsWithCode(loadVggWeights(renamed), 'E_WEIGHTS_MISMATCH', /renamed\.safetensors: features\.2\.weight \(conv1_2\) is present but features\.0\.weight \(conv1_1\) is missing/);
 
   const shape = writeStateDict('shape.safetensors', weights, (t) => {
     t['features.5.weight'] = { shape: [128, 32, 3, 3], data: new Float32Array(128 * 32 * 9) };
   });
-  await rejects(loadVggWeights(shape), 'E_WEIGHTS_MISMATCH', /shape\.safetensors: features\.5\.weight \(conv2_1\) has shape \[128,32,3,3\], expected OIHW \[128,64,3,3\] for vgg16/);
+  await rejectsWithCode(loadVggWeights(shape), 'E_WEIGHTS_MISMATCH', /shape\.safetensors: features\.5\.weight \(conv2_1\) has shape \[128,32,3,3\], expected OIHW \[128,64,3,3\] for vgg16/);
 
   const noBias = writeStateDict('nobias.safetensors', weights, (t) => delete t['features.2.bias']);
-  await rejects(loadVggWeights(noBias), 'E_WEIGHTS_MISMATCH', /features\.2\.bias \(conv1_2 bias\) is missing/);
+  await rejectsWithCode(loadVggWeights(noBias), 'E_WEIGHTS_MISMATCH', /features\.2\.bias \(conv1_2 bias\) is missing/);
 
   const none = writeStateDict('none.safetensors', { ...weights, convs: {} });
-  await rejects(loadVggWeights(none), 'E_WEIGHTS_MISMATCH', /none\.safetensors: no vgg16 weights found: key features\.0\.weight \(conv1_1\) is missing/);
+  await rejectsWithCode(loadVggWeights(none), 'E_WEIGHTS_MISMATCH', /none\.safetensors: no vgg16 weights found: key features\.0\.weight \(conv1_1\) is missing/);
 
   // An I32 tensor: hand-written header, as safetensors allows.
   const header = JSON.stringify({ 'features.0.weight': { dtype: 'I32', shape: [64, 3, 3, 3], data_offsets: [0, 64 * 27 * 4] } });
@@ -94,21 +95,9 @@ test('malformed files fail with the file, the key and the shapes', async () => {
   file.write(header, 8);
   const int32 = join(dir, 'int32.safetensors');
   writeFileSync(int32, file);
-  await rejects(loadVggWeights(int32), 'E_WEIGHTS_FORMAT', /int32\.safetensors: .*tensor 'features\.0\.weight' has dtype "I32"/);
+  await rejectsWithCode(loadVggWeights(int32), 'E_WEIGHTS_FORMAT', /int32\.safetensors: .*tensor 'features\.0\.weight' has dtype "I32"/);
 
-  await rejects(loadVggWeights(join(dir, 'missing.safetensors')), 'E_IO', /missing\.safetensors: cannot open the weights file \(ENOENT\)/);
+  await rejectsWithCode(loadVggWeights(join(dir, 'missing.safetensors')), 'E_IO', /missing\.safetensors: cannot open the weights file \(ENOENT\)/);
 });
-
-async function rejects(promise: Promise<unknown>, code: string, pattern: RegExp): Promise<void> {
-  try {
-    await promise;
-  } catch (error) {
-    const e = error as Error & { code?: string };
-    assert.is(e.code, code, e.message);
-    assert.match(e.message, pattern);
-    return;
-  }
-  assert.unreachable('expected a rejection');
-}
 
 test.run();

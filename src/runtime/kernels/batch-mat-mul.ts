@@ -21,7 +21,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Intermediates, runBackendKernel } from './run-backend-kernel.js';
 import { simdKernelsFor } from './simd-kernels.js';
-import { heapOffset, type WasmBackendHeap } from './wasm-heap.js';
+import { heapOffset, type WasmBackendHeap, withScratch } from './wasm-heap.js';
 
 const WASM = 'wasm';
 const run = runBackendKernel.bind(undefined, WASM);
@@ -52,13 +52,8 @@ function blockedTransposeAProduct(a: tf.TensorInfo, b: tf.TensorInfo, backend: o
   const batch = tf.util.sizeFromShape(a.shape.slice(0, -2));
   const heap = backend as WasmBackendHeap;
   const y = heap.makeOutput([...a.shape.slice(0, -2), m, n], 'float32');
-  // m n doubles, then a's transposed block, b's block in panels and one block product (floats); 8-byte aligned from malloc.
-  const scratch = heap.makeOutput([3 * m * n + GRAM_BLOCK * (m + n)], 'float32');
-  try {
-    kernels.gram_at_b(heapOffset(heap, a), heapOffset(heap, b), batch, k, m, n, heapOffset(heap, y), heapOffset(heap, scratch));
-  } finally {
-    heap.disposeData(scratch.dataId);
-  }
+  // Scratch: m n doubles, then a's transposed block, b's block in panels and one block product (floats).
+  withScratch(heap, [3 * m * n + GRAM_BLOCK * (m + n)], (scratch) => kernels.gram_at_b(heapOffset(heap, a), heapOffset(heap, b), batch, k, m, n, heapOffset(heap, y), scratch));
   return y;
 }
 

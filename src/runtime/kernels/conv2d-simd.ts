@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { type SimdKernelExports, simdKernelsFor } from './simd-kernels.js';
-import { heapOffset, type WasmBackendHeap } from './wasm-heap.js';
+import { heapOffset, type WasmBackendHeap, withScratch } from './wasm-heap.js';
 
 const WASM = 'wasm';
 
@@ -82,63 +82,46 @@ export function makeConv2DConfig(stock: tf.KernelConfig): tf.KernelConfig {
     );
     const path = filter.dtype === 'float32' ? conv2DPath(info, x.dtype) : 'stock';
     const kernels = path === 'stock' ? undefined : simdKernelsFor(backend);
-    if (kernels === undefined) {
+    if (path === 'stock' || kernels === undefined) {
       pathCalls.stock++;
       return stock.kernelFunc(args);
     }
     pathCalls[path]++;
-    const heap = backend as WasmBackendHeap;
-    return path === 'winograd' ? winogradConv2D(heap, kernels, x, filter, info) : rgbOutputConv2D(heap, kernels, x, filter, info);
+    return SIMD_CONV2D[path](backend as WasmBackendHeap, kernels, x, filter, info);
   };
   return { kernelName: tf.Conv2D, backendName: WASM, setupFunc: stock.setupFunc, kernelFunc };
 }
 
-function winogradConv2D(
-  heap: WasmBackendHeap,
-  kernels: SimdKernelExports,
-  x: tf.TensorInfo,
-  filter: tf.TensorInfo,
-  info: tf.backend_util.Conv2DInfo,
-): tf.TensorInfo {
-  const { batchSize, inHeight, inWidth, inChannels: c, outChannels: o, outHeight, outWidth, padInfo } = info;
-  const tiles = Math.ceil(outHeight / 4) * Math.ceil(outWidth / 4);
-  const block = Math.min(BLOCK_TILES, tiles);
-  const y = heap.makeOutput([batchSize, outHeight, outWidth, o], 'float32');
-  // Scratch comes from tfjs's allocator too (freed below); offsets are read after
-  // every allocation, since an allocation may grow the heap (offsets stay valid).
-  const u = heap.makeOutput([PLANES * c * o], 'float32');
-  const v = heap.makeOutput([PLANES * block * c], 'float32');
-  const m = heap.makeOutput([PLANES * block * o], 'float32');
-  try {
-    kernels.winograd_f43_filter(heapOffset(heap, filter), c, o, heapOffset(heap, u));
-    kernels.winograd_f43_conv(
-      heapOffset(heap, x), batchSize, inHeight, inWidth, c, heapOffset(heap, u), o, heapOffset(heap, y),
-      outHeight, outWidth, padInfo.top, padInfo.left, heapOffset(heap, v), heapOffset(heap, m), block,
-    );
-  } finally {
-    for (const scratch of [u, v, m]) heap.disposeData(scratch.dataId);
-  }
-  return y;
-}
+/** A SIMD path of the kernel: allocates the output, runs the wasm kernels on the heap, returns the output. */
+type SimdConv2D = (heap: WasmBackendHeap, kernels: SimdKernelExports, x: tf.TensorInfo, filter: tf.TensorInfo, info: tf.backend_util.Conv2DInfo) => tf.TensorInfo;
 
-function rgbOutputConv2D(
-  heap: WasmBackendHeap,
-  kernels: SimdKernelExports,
-  x: tf.TensorInfo,
-  filter: tf.TensorInfo,
-  info: tf.backend_util.Conv2DInfo,
-): tf.TensorInfo {
-  const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth, filterHeight: kh, filterWidth: kw, padInfo } = info;
-  const y = heap.makeOutput([batchSize, outHeight, outWidth, 3], 'float32');
-  const wt = heap.makeOutput([kh * kw * 3 * c], 'float32');
-  try {
-    kernels.rgb_output_filter(heapOffset(heap, filter), kh, kw, c, heapOffset(heap, wt));
-    kernels.rgb_output_conv(
-      heapOffset(heap, x), batchSize, inHeight, inWidth, c, heapOffset(heap, wt), kh, kw, heapOffset(heap, y),
-      outHeight, outWidth, padInfo.top, padInfo.left,
-    );
-  } finally {
-    heap.disposeData(wt.dataId);
-  }
-  return y;
-}
+const SIMD_CONV2D: Readonly<Record<Exclude<Conv2DPath, 'stock'>, SimdConv2D>> = {
+  winograd(heap, kernels, x, filter, info) {
+    const { batchSize, inHeight, inWidth, inChannels: c, outChannels: o, outHeight, outWidth, padInfo } = info;
+    const tiles = Math.ceil(outHeight / 4) * Math.ceil(outWidth / 4);
+    const block = Math.min(BLOCK_TILES, tiles);
+    const y = heap.makeOutput([batchSize, outHeight, outWidth, o], 'float32');
+    // Scratch: the transformed filter U, then V and M for one block of tiles.
+    withScratch(heap, [PLANES * c * o, PLANES * block * c, PLANES * block * o], (u, v, m) => {
+      kernels.winograd_f43_filter(heapOffset(heap, filter), c, o, u);
+      kernels.winograd_f43_conv(
+        heapOffset(heap, x), batchSize, inHeight, inWidth, c, u, o, heapOffset(heap, y),
+        outHeight, outWidth, padInfo.top, padInfo.left, v, m, block,
+      );
+    });
+    return y;
+  },
+  'rgb-output'(heap, kernels, x, filter, info) {
+    const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth, filterHeight: kh, filterWidth: kw, padInfo } = info;
+    const y = heap.makeOutput([batchSize, outHeight, outWidth, 3], 'float32');
+    // Scratch: the filter rearranged for the kernel.
+    withScratch(heap, [kh * kw * 3 * c], (wt) => {
+      kernels.rgb_output_filter(heapOffset(heap, filter), kh, kw, c, wt);
+      kernels.rgb_output_conv(
+        heapOffset(heap, x), batchSize, inHeight, inWidth, c, wt, kh, kw, heapOffset(heap, y),
+        outHeight, outWidth, padInfo.top, padInfo.left,
+      );
+    });
+    return y;
+  },
+};

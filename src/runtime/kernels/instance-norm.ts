@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { INSTANCE_NORM_KERNEL, type InstanceNormAttrs, type InstanceNormInputs } from '../kernel-names.js';
 import { simdKernelsFor } from './simd-kernels.js';
-import { heapOffset, type WasmBackendHeap } from './wasm-heap.js';
+import { heapOffset, type WasmBackendHeap, withScratch } from './wasm-heap.js';
 
 /**
  * Inputs: `x` float32 NHWC [B, H, W, C], `gamma`, `beta` [C], and optionally
@@ -30,18 +30,15 @@ export function makeInstanceNormConfig(): tf.KernelConfig {
     const [b, h, w, c] = x!.shape as [number, number, number, number];
     const heap = backend as WasmBackendHeap;
     const y = heap.makeOutput([b, h, w, c], 'float32');
-    // 2 C floats (mean, scale) then 2 C doubles (running sums); float32 offsets are 8-aligned from malloc.
-    const scratch = heap.makeOutput([6 * c], 'float32');
-    try {
-      const given = mean !== undefined && variance !== undefined;
+    const given = mean !== undefined && variance !== undefined;
+    // Scratch: 2 C floats (mean, scale) then 2 C doubles (running sums).
+    withScratch(heap, [6 * c], (scratch) =>
       kernels.instance_norm(
         heapOffset(heap, x!), b, h * w, c, heapOffset(heap, gamma!), heapOffset(heap, beta!),
         given ? heapOffset(heap, mean) : 0, given ? heapOffset(heap, variance) : 0,
-        epsilon, relu ? 1 : 0, heapOffset(heap, y), heapOffset(heap, scratch),
-      );
-    } finally {
-      heap.disposeData(scratch.dataId);
-    }
+        epsilon, relu ? 1 : 0, heapOffset(heap, y), scratch,
+      ),
+    );
     return y;
   };
   return { kernelName: INSTANCE_NORM_KERNEL, backendName: 'wasm', kernelFunc };

@@ -19,7 +19,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type LeadingAxesPlan, reduceLeadingAxes, sortedAxes } from './reduce-leading-axes.js';
 import { simdKernelsFor } from './simd-kernels.js';
-import { heapOffset, type WasmBackendHeap } from './wasm-heap.js';
+import { heapOffset, type WasmBackendHeap, withScratch } from './wasm-heap.js';
 
 /**
  * The [outer, reduced, inner] split of reducing `axis` of `shape` (null or
@@ -56,13 +56,8 @@ export function makeReduceSumConfig(stock: tf.KernelConfig): tf.KernelConfig {
     const { outer, reduced, inner } = plan;
     const heap = backend as WasmBackendHeap;
     const y = heap.makeOutput(outShape, 'float32');
-    // inner doubles; float32 blocks from tfjs's malloc are 8-byte aligned.
-    const scratch = heap.makeOutput([2 * inner], 'float32');
-    try {
-      kernels.sum_axis(heapOffset(heap, x), outer, reduced, inner, isMean ? reduced : 1, heapOffset(heap, y), heapOffset(heap, scratch));
-    } finally {
-      heap.disposeData(scratch.dataId);
-    }
+    // Scratch: inner doubles.
+    withScratch(heap, [2 * inner], (scratch) => kernels.sum_axis(heapOffset(heap, x), outer, reduced, inner, isMean ? reduced : 1, heapOffset(heap, y), scratch));
     return y;
   };
   return { kernelName: stock.kernelName, backendName: 'wasm', setupFunc: stock.setupFunc, kernelFunc };
