@@ -11,7 +11,7 @@
 import { threadId } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { inferRegionAsync, type RegionResult } from '../src/infer/infer-region.js';
+import { inferRegion, type RegionResult } from '../src/infer/infer-region.js';
 import { selectBackend } from '../src/runtime/index.js';
 import type { WorkerReply, WorkerTask } from '../src/serve/worker-protocol.js';
 import { crashHook } from '../src/test-crash-hook.js';
@@ -42,7 +42,7 @@ export default async function runTask(task: WorkerTask): Promise<WorkerReply> {
     const loaded = await model;
     if (task.kind === 'describe') return { ok: true, arch: loaded.arch, backend: name };
     crashHook();
-    const raw = await inferRegionAsync(loaded, task.request);
+    const raw = await inferRegion(loaded, task.request);
     // Only a buffer that holds exactly these pixels can be moved.
     const whole = raw.data.byteOffset === 0 && raw.data.byteLength === raw.data.buffer.byteLength;
     const result: RegionResult = whole ? raw : { ...raw, data: raw.data.slice() };

@@ -7,7 +7,7 @@
 import { optionRangeError, throwIfAborted } from '../errors.js';
 import { checkOneOf, optionalIntegerAtLeast } from '../validate.js';
 import type { TransformArch, TransformModel } from '../types.js';
-import { inferRegionAsync } from './infer-region.js';
+import { inferRegion } from './infer-region.js';
 import { receptiveRadius } from './receptive-field.js';
 import { downscaleRgb, mosaicRgb, padRgbToMultiple } from './rgb-image.js';
 import type { RgbImage } from '../pixels.js';
@@ -169,5 +169,5 @@ export async function inferImageWith(
  */
 export async function inferImage(model: TransformModel, image: RgbImage, options: InferOptions = {}): Promise<RgbImage> {
   const resolved = resolveInferOptions(model.arch, options);
-  return inferImageWith(model.arch, image, resolved, (request) => inferRegionAsync(model, request), options.signal, options.onProgress);
+  return inferImageWith(model.arch, image, resolved, (request) => inferRegion(model, request), options.signal, options.onProgress);
 }

@@ -2,8 +2,7 @@
  * @file Runs a transform network on one region (a tile or a whole image) of
  * 8-bit RGB pixels and returns plain arrays: the unit of work a worker does.
  *
- * The pools, inferImage and the workers read the results with `data()`
- * (inferRegionAsync), on every backend: tfjs-backend-webgpu reads a tensor
+ * Every read is through `data()`, on every backend: tfjs-backend-webgpu reads a tensor
  * synchronously (`dataSync`) only through an OffscreenCanvas, which Node
  * lacks, and in headless Chromium on SwiftShader that read returned zeros and
  * lost the device; on wasm and cpu the asynchronous read costs no measurable
@@ -41,28 +40,12 @@ export interface RegionResult {
 }
 
 /**
- * Runs `model` (memory-lean) on `request.image` and returns the crop of its output, reading it
- * synchronously: for callers that cannot await, on backends that read synchronously (wasm, cpu,
- * native TensorFlow; not webgpu, see the file comment).
+ * Runs `model` (memory-lean) on `request.image` and returns the crop of its output, every read
+ * through `data()` (see the file comment). What the pools, inferImage and the workers run.
  * @returns float32 values in [0, 1] (or 8-bit, rounded as tensorToRgb does); no tensor outlives the call.
  * @throws as styleNetwork / srNetwork; RangeError for a crop outside the output
  */
-export function inferRegion(model: TransformModel, request: RegionRequest): RegionResult {
-  const ran = forwardRegion(model, request);
-  try {
-    return regionResult(request, ran, ran.output?.dataSync() as Float32Array | undefined);
-  } finally {
-    ran.output?.dispose();
-    ran.tiled.dispose();
-  }
-}
-
-/**
- * inferRegion with every read through `data()`: the same forward pass and the same result, on
- * every backend. What the pools, inferImage and the workers run.
- * @throws as inferRegion
- */
-export async function inferRegionAsync(model: TransformModel, request: RegionRequest): Promise<RegionResult> {
+export async function inferRegion(model: TransformModel, request: RegionRequest): Promise<RegionResult> {
   await readKernels(model.params);
   const ran = forwardRegion(model, request);
   try {
@@ -136,7 +119,7 @@ const hostValues = new WeakMap<tf.Tensor, Float32Array>();
 
 const isKernel = (value: unknown): value is tf.Tensor => value instanceof tf.Tensor && value.rank === 4 && value.dtype === 'float32';
 
-/** Reads the host copies transientKernels hands out with `data()`, so it reads none itself. */
+/** Reads the host copies transientKernels hands out with `data()`, before the forward pass. */
 async function readKernels(params: Params): Promise<void> {
   for (const value of Object.values(params)) {
     if (isKernel(value) && !hostValues.has(value)) hostValues.set(value, (await value.data()) as Float32Array);
@@ -157,11 +140,8 @@ function transientKernels(params: Params, copies: tf.Tensor[]): Params {
     get(target, key, receiver): unknown {
       const value: unknown = Reflect.get(target, key, receiver);
       if (!isKernel(value)) return value;
-      let host = hostValues.get(value);
-      if (host === undefined) {
-        host = value.dataSync() as Float32Array;
-        hostValues.set(value, host);
-      }
+      const host = hostValues.get(value);
+      if (host === undefined) throw new Error('transientKernels: a kernel was not read by readKernels first');
       const copy = tf.tensor(host, value.shape, 'float32');
       copies.push(copy);
       return copy;

@@ -32,9 +32,9 @@ export type StatsRequest =
 /** The execution of one region and what its norms collect as it runs. */
 export interface TileExecution {
   readonly execution: NetworkExecution;
-  /** `record`: each layer's statistics in forward order, read when first asked for (synchronously, unless `read` ran). */
+  /** `record`: each layer's statistics in forward order (after `read`). */
   readonly recorded?: Record<string, LayerNormStatistics>;
-  /** `accumulate`: each layer's moments over the owned pixels, read as `recorded`. */
+  /** `accumulate`: each layer's moments over the owned pixels (after `read`). */
   readonly sums?: Record<string, LayerNormSums>;
   /** Reads what the norms collected with `data()`; call after the forward pass, before `recorded` or `sums`. */
   read(): Promise<void>;
@@ -43,9 +43,8 @@ export interface TileExecution {
 }
 
 /**
- * Tensors kept past their norm's tidy, read all at once after the forward
- * pass and then freed: by `readAsync`, else synchronously when a `derive`d
- * value is first asked for.
+ * Tensors kept past their norm's tidy, read all at once with `data()` after
+ * the forward pass (`read`) and then freed.
  */
 class KeptTensors {
   private readonly tensors: tf.Tensor[] = [];
@@ -58,24 +57,16 @@ class KeptTensors {
     return this.tensors.length - 1;
   }
 
-  private values(): Float32Array[] {
-    if (this.host === undefined) {
-      try {
-        this.host = this.tensors.map((tensor) => tensor.dataSync() as Float32Array);
-      } finally {
-        this.dispose();
-      }
-    }
-    return this.host;
-  }
-
-  /** `build` of the values, computed on the first call (reading synchronously unless `readAsync` ran) and kept. */
+  /** `build` of the values, computed on the first call after `read` and kept. */
   derive<T>(build: (values: Float32Array[]) => T): () => T {
     let built: { value: T } | undefined;
-    return () => (built ??= { value: build(this.values()) }).value;
+    return () => {
+      if (this.host === undefined) throw new Error('TileExecution: read() the collected statistics before asking for them');
+      return (built ??= { value: build(this.host) }).value;
+    };
   }
 
-  async readAsync(): Promise<void> {
+  async read(): Promise<void> {
     if (this.host !== undefined) return;
     try {
       this.host = (await Promise.all(this.tensors.map((tensor) => tensor.data()))) as Float32Array[];
@@ -96,7 +87,7 @@ class KeptTensors {
  */
 export function tileExecution(stats: StatsRequest | undefined, inputSize: readonly [number, number]): TileExecution {
   const kept = new KeptTensors();
-  const base = { read: () => kept.readAsync(), dispose: () => kept.dispose() };
+  const base = { read: () => kept.read(), dispose: () => kept.dispose() };
   if (stats === undefined) return { execution: leanExecution, ...base };
   if (stats.mode === 'apply') return { execution: applyingExecution(stats.statistics), ...base };
   if (stats.mode === 'record') {

@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { optionTypeError, throwIfAborted } from '../errors.js';
 import { inferImageWith, type ResolvedInferOptions, resolveInferOptions } from '../infer/infer-image.js';
-import { inferRegionAsync } from '../infer/infer-region.js';
+import { inferRegion } from '../infer/infer-region.js';
 import { checkRgbImage, type RgbImage } from '../pixels.js';
 import { parseModel } from '../weights/model-file.js';
 import type { TransformModel } from '../types.js';
@@ -111,7 +111,7 @@ function runJob(model: TransformModel, image: RgbImage, options: ResolvedInferOp
     async (request, regionSignal) => {
       await nextTask();
       throwIfAborted(regionSignal);
-      return inferRegionAsync(model, request);
+      return inferRegion(model, request);
     },
     signal,
     onProgress,

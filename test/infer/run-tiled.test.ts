@@ -46,9 +46,9 @@ test.before(async () => {
 async function checkTiledSr(model: TransformModel): Promise<void> {
   const f = model.arch.task === 'sr' ? model.arch.scale : 1;
   const image = pattern(48, 40);
-  const whole = inferRegion(model, { image }).data as Float32Array;
+  const whole = (await inferRegion(model, { image })).data as Float32Array;
   const tiled = await inferImage(model, image, { tiling: 'always', tile: 16, feather: 4 });
-  const wholeBytes = inferRegion(model, { image, output: 'uint8' }).data as Uint8Array;
+  const wholeBytes = (await inferRegion(model, { image, output: 'uint8' })).data as Uint8Array;
   let worst = 0;
   for (let i = 0; i < wholeBytes.length; i++) worst = Math.max(worst, Math.abs(tiled.data[i]! - wholeBytes[i]!));
   // Bytes may differ by 1 only where a float sits on a rounding boundary.
@@ -60,7 +60,7 @@ async function checkTiledSr(model: TransformModel): Promise<void> {
   const x0 = 8, y0 = 8, w = 32, h = 24;
   const region = { data: new Uint8Array(w * h * 3), width: w, height: h };
   for (let y = 0; y < h; y++) region.data.set(image.data.subarray(((y0 + y) * 48 + x0) * 3, ((y0 + y) * 48 + x0 + w) * 3), y * w * 3);
-  const part = inferRegion(model, { image: region }).data as Float32Array;
+  const part = (await inferRegion(model, { image: region })).data as Float32Array;
   let diff = 0;
   for (let y = r * f; y < (h - r) * f; y++) {
     for (let x = r * f; x < (w - r) * f; x++) {

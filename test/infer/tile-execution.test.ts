@@ -33,6 +33,7 @@ for (const backend of TEST_BACKENDS) {
       const params = initParams(arch, 2);
       const record = tileExecution({ mode: 'record' }, [h, w]);
       const recordedOut = styleNetwork(arch, params, x, { execution: record.execution });
+      await record.read();
       const recorded = record.recorded!;
       assert.equal(Object.keys(recorded), ['c1.norm', 'd1.norm', 'd2.norm', 'res0.norm1', 'res0.norm2', 'u1.norm', 'u2.norm', ...(name === 'ml5' ? ['out.norm'] : [])]);
       // c1's input is the image itself (x 255 for ml5): its pre-norm map, moments in float64.
@@ -66,6 +67,7 @@ for (const backend of TEST_BACKENDS) {
       const params = initParams(arch, 4);
       const record = tileExecution({ mode: 'record' }, [h, w]);
       tf.dispose(styleNetwork(arch, params, x, { execution: record.execution }));
+      await record.read();
       const statistics = record.recorded!;
       // Each "tile" is the whole image (so every layer sees the whole image's maps) but owns only its region.
       const regions: Array<[number, number, number, number]> = [[0, 0, 8, 12], [0, 12, 8, 24], [8, 0, 16, 24]];
@@ -73,6 +75,7 @@ for (const backend of TEST_BACKENDS) {
       for (const region of regions) {
         const tile = tileExecution({ mode: 'accumulate', statistics, region }, [h, w]);
         tf.dispose(styleNetwork(arch, params, x, { execution: tile.execution }));
+        await tile.read();
         mergeNormSums(merged, tile.sums!);
       }
       const measured = statisticsFromSums(merged);

@@ -73,14 +73,14 @@ test('banded runs equal the whole-image network (johnson resize and transposed, 
       try {
         // 61 rows pad to 64: bands of 32 (2 workers) or 20/20/24 (3); 37 columns pad to 40.
         const image = testImage(37, 61);
-        const whole = inferRegion(model, { image, output: 'uint8' });
+        const whole = await inferRegion(model, { image, output: 'uint8' });
         const banded = await runner.run(image);
         assert.equal([banded.width, banded.height], [37, 61]);
         const worst = maxByteDifference(banded.data, whole.data as Uint8Array);
         assert.ok(worst <= 1, `${name}: ${worst} levels from the whole-image output`);
         // Too few rows for every worker: fewer bands, same result.
         const small = testImage(20, 20);
-        const alone = inferRegion(model, { image: small, output: 'uint8' });
+        const alone = await inferRegion(model, { image: small, output: 'uint8' });
         assert.ok(maxByteDifference((await runner.run(small)).data, alone.data as Uint8Array) <= 1, `${name}: small image`);
       } finally {
         await runner.close();
