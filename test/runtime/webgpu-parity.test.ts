@@ -31,6 +31,7 @@ import { computeGradients, trainStep } from '../../src/train/train-step.js';
 import type { LossNetwork, TransformArch } from '../../src/types.js';
 import { loadModel, saveModel } from '../../src/weights/model-file.node.js';
 import { planBackend, type Runtime } from '../../src/runtime/index.js';
+import { setUpTrainStep, STEP_ARCH } from '../browser/fixtures/train-step.js';
 import { useBackend } from '../helpers/backends.js';
 import { readAll, relativeError, releaseWebGpu, useWebGpu, webGpuSkipReason } from '../helpers/webgpu.js';
 
@@ -113,19 +114,15 @@ async function mirrorPadCase(): Promise<Record<string, Float32Array>> {
  * takes either sign where the gradient is float noise.
  */
 async function trainStepCase(): Promise<Record<string, Float32Array>> {
-  const vgg = smallVgg();
-  const loss = resolvePerceptualLossOptions({ contentLayers: ['relu2_2'], styleLayers: ['relu1_2', 'relu2_2'], tvWeight: 1e-2 }, vgg.taps);
-  const variables = variablesOf(STYLE, 5);
   const content = random([1, 8, 8, 3], 31);
   const styleImage = random([1, 8, 8, 3], 32);
-  const styleGrams = styleTargets(vgg, styleImage, loss.styleLayers);
-  const optimizer = tf.train.sgd(0.1);
+  const { state, variables, dispose } = setUpTrainStep(styleImage);
   try {
-    const numbers = await trainStep({ arch: STYLE, variables, network: vgg, loss, styleGrams, optimizer }, content, content, 0);
+    const numbers = await trainStep(state, content, content, 0);
     const updated = await readAll(Object.fromEntries(Object.entries(variables).map(([name, v]) => [`step ${name}`, v.clone()])));
     // The trained model written as training's end does (saveModel), and read back.
     const file = join(await mkdtemp(join(tmpdir(), 'perceptual-webgpu-')), 'model.safetensors');
-    await saveModel(file, { arch: STYLE, params: variables, provenance: {} });
+    await saveModel(file, { arch: STEP_ARCH, params: variables, provenance: {} });
     const saved = await loadModel(file);
     await rm(dirname(file), { recursive: true, force: true });
     for (const [name, values] of Object.entries(await readAll(saved.params))) {
@@ -133,9 +130,8 @@ async function trainStepCase(): Promise<Record<string, Float32Array>> {
     }
     return { terms: termsArray(numbers), ...updated };
   } finally {
-    tf.dispose([content, styleImage, ...Object.values(styleGrams), ...Object.values(variables)]);
-    optimizer.dispose();
-    vgg.dispose();
+    tf.dispose([content, styleImage]);
+    dispose();
   }
 }
 
