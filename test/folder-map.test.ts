@@ -1,10 +1,11 @@
 /**
  * The folder map (README, "Layout") as a test: which src folders may import
  * which, that src never imports a worker entry (workers/), that only
- * src/runtime imports a tfjs backend, and that the
- * platform-neutral entry points (the browser client, the Fetch handler, the
- * edge service, the job queue, the browser worker) reach no Node built-in and no `*.node.ts` module through
- * any chain of imports, dynamic ones included (bundlers follow those too).
+ * src/runtime imports a tfjs backend, and that the platform-neutral entry
+ * points (the browser client, the browser training entry, the Fetch handler,
+ * the edge service, the job queue, the browser worker) reach no Node built-in
+ * and no `*.node.ts` module through any chain of imports, dynamic ones
+ * included (bundlers follow those too).
  * Imports are read from the sources as text.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -26,13 +27,13 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   eval: ['data', 'infer', 'losses', 'metrics', 'networks'],
   infer: ['runtime', 'data', 'networks', 'weights', 'serve'],
   serve: ['runtime', 'data', 'infer', 'networks', 'weights'],
-  browser: ['runtime', 'infer', 'serve', 'weights'],
+  browser: ['runtime', 'infer', 'serve', 'weights', 'losses', 'networks', 'train'],
   queue: ['data'],
   cli: ['runtime', 'data', 'eval', 'export', 'infer', 'losses', 'metrics', 'networks', 'optimize', 'queue', 'serve', 'train', 'weights'],
 };
 
-/** Entry points that must run in browsers and edge runtimes (the job queue: every runner's, the browser client's too). */
-const PLATFORM_NEUTRAL = ['src/browser/index.ts', 'src/serve/handler.ts', 'src/serve/edge-service.ts', 'src/serve/job-queue.ts', 'workers/infer.browser.ts'];
+/** Entry points that must run in browsers and edge runtimes (the job queue: every runner's, the browser client's too; the training entry in browsers). */
+const PLATFORM_NEUTRAL = ['src/browser/index.ts', 'src/browser/train.ts', 'src/serve/handler.ts', 'src/serve/edge-service.ts', 'src/serve/job-queue.ts', 'workers/infer.browser.ts'];
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -90,7 +91,7 @@ test('only src/runtime imports a tfjs backend package', () => {
   assert.equal(offenders, []);
 });
 
-test('the browser client, the Fetch handler, the edge service, the job queue and the browser worker reach no Node built-in and no .node.ts module', () => {
+test('the browser client, the browser training entry, the Fetch handler, the edge service, the job queue and the browser worker reach no Node built-in and no .node.ts module', () => {
   for (const entry of PLATFORM_NEUTRAL) {
     const seen = new Set<string>();
     const chains: string[] = [];

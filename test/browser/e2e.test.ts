@@ -38,9 +38,9 @@ import type { TransformArch, TransformModel } from '../../src/types.js';
 import { fetchMl5Checkpoint } from '../../src/weights/fetch-ml5-checkpoint.js';
 import { parseModel, serializeModel } from '../../src/weights/model-file.js';
 import { useBackend } from '../helpers/backends.js';
+import { CHROMIUM, chromiumArgs, chromiumSkipMessage } from '../helpers/chromium.js';
 import { syntheticMl5Checkpoint, underPrefix } from '../helpers/ml5-checkpoint-server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const WIDTH = 64;
 const HEIGHT = 48;
 const TOLERANCE = 1;
@@ -157,7 +157,7 @@ async function open(image = true, query = ''): Promise<void> {
 }
 
 if (!existsSync(CHROMIUM)) {
-  console.log(`SKIP test/browser/e2e.test.ts: ${CHROMIUM} is missing (apt-get install -y --no-install-recommends chromium)`);
+  console.log(chromiumSkipMessage('test/browser/e2e.test.ts'));
 } else {
   test.before(async () => {
     const { buildExample } = (await import('../../examples/web/build.mjs' as string)) as {
@@ -213,7 +213,7 @@ if (!existsSync(CHROMIUM)) {
       headless: true,
       acceptDownloads: true,
       viewport: { width: 1200, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: chromiumArgs({ webgpu: false }),
     });
     const page = context.pages()[0] ?? (await context.newPage());
     const errors: string[] = [];

@@ -22,11 +22,11 @@ import * as assert from 'uvu/assert';
 import { initParams } from '../../src/networks/init.js';
 import { Random } from '../../src/random.js';
 import { useBackend } from '../helpers/backends.js';
-import { relativeError } from '../helpers/webgpu.js';
+import { CHROMIUM, chromiumArgs, chromiumSkipMessage } from '../helpers/chromium.js';
+import { relativeError, scaleOf } from '../helpers/webgpu.js';
 import { LEARNING_RATE, PARAMS_SEED, runTrainStep, STEP_ARCH, type TrainStepInputs, type TrainStepResult } from './fixtures/train-step.js';
 import type { PageAnswer } from './fixtures/train-step.page.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const TOLERANCE = 1e-4;
 const SIZE = 8;
 
@@ -34,8 +34,6 @@ function image(seed: number): number[] {
   const rng = new Random(seed);
   return Array.from({ length: SIZE * SIZE * 3 }, () => rng.next());
 }
-
-const scaleOf = (values: readonly number[]): number => values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 
 /** The page script, bundled for the browser with the example build's guard against Node imports. */
 async function pageScript(): Promise<Uint8Array> {
@@ -63,7 +61,7 @@ function assertSgdUpdate(side: string, step: TrainStepResult, initial: Record<st
 }
 
 if (!existsSync(CHROMIUM)) {
-  console.log(`SKIP test/browser/webgpu-train-step.test.ts: ${CHROMIUM} is missing (apt-get install -y --no-install-recommends chromium)`);
+  console.log(chromiumSkipMessage('test/browser/webgpu-train-step.test.ts'));
 } else {
   test('a training step on webgpu in headless Chromium matches the cpu backend in Node', async () => {
     const inputs: TrainStepInputs = { size: SIZE, content: image(31), style: image(32) };
@@ -88,7 +86,7 @@ if (!existsSync(CHROMIUM)) {
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--enable-unsafe-webgpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: chromiumArgs({ webgpu: true }),
     });
     let got: PageAnswer;
     const errors: string[] = [];

@@ -27,8 +27,8 @@ import { transform } from '../../src/networks/transform.js';
 import type { Runtime } from '../../src/runtime/select-backend.js';
 import { parseModel, serializeModel } from '../../src/weights/model-file.js';
 import { useBackend } from '../helpers/backends.js';
+import { CHROMIUM, chromiumArgs, chromiumSkipMessage } from '../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const WIDTH = 32;
 const HEIGHT = 24;
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm' };
@@ -95,7 +95,7 @@ function maxAbsDiff(rgba: number[], rgb: Uint8Array): number {
 }
 
 if (!existsSync(CHROMIUM)) {
-  console.log(`SKIP test/browser/webgpu-worker.test.ts: ${CHROMIUM} is missing (apt-get install -y --no-install-recommends chromium)`);
+  console.log(chromiumSkipMessage('test/browser/webgpu-worker.test.ts'));
 } else {
   test.before(async () => {
     const { buildExample } = (await import('../../examples/web/build.mjs' as string)) as {
@@ -129,7 +129,7 @@ if (!existsSync(CHROMIUM)) {
     const context = await chromium.launchPersistentContext(join(work, 'profile'), {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--enable-unsafe-webgpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: chromiumArgs({ webgpu: true }),
     });
     const page = context.pages()[0] ?? (await context.newPage());
     const errors: string[] = [];

@@ -73,6 +73,13 @@ export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): numbe
   return scale === 0 ? diff : diff / scale;
 }
 
+/** max |v| over `values` (0 when empty): the scale of a whole tensor. */
+export function scaleOf(values: ArrayLike<number>): number {
+  let scale = 0;
+  for (let i = 0; i < values.length; i++) scale = Math.max(scale, Math.abs(values[i]!));
+  return scale;
+}
+
 /** The values of each tensor of `record`, read with data() (GPU backends), then disposes them. */
 export async function readAll(record: Readonly<Record<string, tf.Tensor>>): Promise<Record<string, Float32Array>> {
   const out: Record<string, Float32Array> = {};

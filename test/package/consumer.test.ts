@@ -3,8 +3,8 @@
  * into a new project with `npm ci --offline` (from npm's cache, as on a
  * machine without internet), then run the README's library snippet against
  * the installed package, the CLI through its bin, and bundle
- * `perceptual/browser` for the browser platform with esbuild (no `node:`
- * import may reach it).
+ * `perceptual/browser` and `perceptual/browser/train` for the browser
+ * platform with esbuild (no `node:` import may reach them).
  *
  * An offline install needs a lockfile (without one npm asks the registry
  * which versions exist): the new project's lists the tarball and this
@@ -15,6 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createContext, runInContext } from 'node:vm';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
@@ -84,6 +85,28 @@ test('perceptual/browser bundles for the browser platform with no Node built-in'
   const result = await esbuild.build({ entryPoints: [join(project, 'page.mjs')], bundle: true, platform: 'browser', format: 'esm', write: false, absWorkingDir: project, logLevel: 'silent' });
   assert.is(result.errors.length, 0);
   assert.ok(result.outputFiles[0]!.text.length > 1000);
+});
+
+test('perceptual/browser/train bundles for the browser platform with no Node built-in; importing it registers tfjs-core\'s gradients, then the corrected MirrorPad one', async () => {
+  writeFileSync(
+    join(project, 'train-page.mjs'),
+    "import { trainStep } from 'perceptual/browser/train';\nexport { getGradient } from '@tensorflow/tfjs-core';\nexport const step = typeof trainStep;\n",
+  );
+  const esbuild = await import('esbuild');
+  const result = await esbuild.build({ entryPoints: [join(project, 'train-page.mjs')], bundle: true, platform: 'browser', format: 'iife', globalName: 'page', write: false, absWorkingDir: project, logLevel: 'silent' });
+  assert.is(result.errors.length, 0);
+  const text = result.outputFiles[0]!.text;
+  assert.not.match(text, /\bfrom\s*["']node:|\bimport\s*\(\s*["']node:|\brequire\s*\(\s*["']node:/);
+  // Run in a bare realm like a worker's (`self`, no `process`): in Node the browser
+  // bundle's tfjs-core would pick its Node platform, whose modules the browser build left out.
+  // The bundle has its own tfjs-core, so its registry is read through its own getGradient.
+  const realm = createContext({ console, TextEncoder, TextDecoder, setTimeout, clearTimeout, queueMicrotask });
+  realm.self = runInContext('globalThis', realm);
+  const page = runInContext(`${text};\npage`, realm) as { step: string; getGradient(kernel: string): object | undefined };
+  assert.is(page.step, 'function');
+  assert.ok(page.getGradient('Conv2D'), "tfjs-core's Conv2D gradient is registered");
+  const mirrorPad = page.getGradient('MirrorPad') as Record<symbol, unknown> | undefined;
+  assert.is(mirrorPad?.[Symbol.for('perceptual.mirrorPadGradient')], true, "MirrorPad's gradient is perceptual's, not tfjs-core's");
 });
 
 test.run();

@@ -33,7 +33,7 @@ import { loadModel, saveModel } from '../../src/weights/model-file.node.js';
 import { planBackend, type Runtime } from '../../src/runtime/index.js';
 import { setUpTrainStep, STEP_ARCH } from '../browser/fixtures/train-step.js';
 import { useBackend } from '../helpers/backends.js';
-import { readAll, relativeError, releaseWebGpu, useWebGpu, webGpuSkipReason } from '../helpers/webgpu.js';
+import { readAll, relativeError, releaseWebGpu, scaleOf, useWebGpu, webGpuSkipReason } from '../helpers/webgpu.js';
 
 const TOLERANCE = 1e-4;
 
@@ -191,7 +191,6 @@ if (skip !== undefined) {
   // instance norm removes: each residual block's norm2.beta): both backends give float noise
   // there (and an SGD step from their zero initial value is noise), so only that it is noise
   // on webgpu too is checked.
-  const scaleOf = (values: Float32Array): number => values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
   const zeroGradient = (): Set<string> => {
     const style = webgpu.reference.style!;
     const largest = Math.max(...Object.values(style).map(scaleOf));
