@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { NODE_IMPORT } from '../helpers/node-imports.js';
 
 interface BuildModule {
   buildExample(options: { outdir: string; minify?: boolean; models: string | null }): Promise<{
@@ -25,11 +26,6 @@ interface BuildModule {
 }
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const { buildExample, noNodeBuiltins } = (await import('../../examples/web/build.mjs' as string)) as BuildModule;
-// Module specifiers only: tfjs-backend-wasm's emscripten glue carries a
-// `require("worker_threads")` inside the source text of its (unused, threaded)
-// pthread worker, guarded by ENVIRONMENT_IS_NODE; that string is not an import.
-const NODE_IMPORT = /\bfrom\s*["']node:|\bimport\s*\(\s*["']node:|\brequire\s*\(\s*["']node:/;
-
 function bundle(contents: string, resolveDir: string): Promise<esbuild.BuildResult> {
   return esbuild.build({ stdin: { contents, resolveDir, loader: 'ts' }, bundle: true, write: false, platform: 'browser', format: 'esm', logLevel: 'silent', plugins: [noNodeBuiltins()] });
 }

@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 import { createContext, runInContext } from 'node:vm';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { NODE_IMPORT } from '../helpers/node-imports.js';
 
 const root = resolve('.');
 const work = mkdtempSync(join(tmpdir(), 'perceptual-consumer-'));
@@ -79,24 +80,32 @@ test('the CLI runs from the installed bin: perceptual models lists the bundled m
   assert.ok(listed.some((m: { name: string; default: boolean }) => m.name === 'sr-x4' && m.default));
 });
 
-test('perceptual/browser bundles for the browser platform with no Node built-in', async () => {
-  writeFileSync(join(project, 'page.mjs'), "import { createBrowserStylizer } from 'perceptual/browser';\nconsole.log(typeof createBrowserStylizer);\n");
+/**
+ * Writes `source` as `file` in the consumer project and bundles it for the
+ * browser platform with esbuild (ESM unless `options` say otherwise); the
+ * bundle must build without errors and import no Node module.
+ */
+async function bundleForBrowser(file: string, source: string, options: { format?: 'esm' | 'iife'; globalName?: string } = {}): Promise<string> {
+  writeFileSync(join(project, file), source);
   const esbuild = await import('esbuild');
-  const result = await esbuild.build({ entryPoints: [join(project, 'page.mjs')], bundle: true, platform: 'browser', format: 'esm', write: false, absWorkingDir: project, logLevel: 'silent' });
+  const result = await esbuild.build({ entryPoints: [join(project, file)], bundle: true, platform: 'browser', format: 'esm', ...options, write: false, absWorkingDir: project, logLevel: 'silent' });
   assert.is(result.errors.length, 0);
-  assert.ok(result.outputFiles[0]!.text.length > 1000);
+  const text = result.outputFiles[0]!.text;
+  assert.not.match(text, NODE_IMPORT);
+  return text;
+}
+
+test('perceptual/browser bundles for the browser platform with no Node built-in', async () => {
+  const text = await bundleForBrowser('page.mjs', "import { createBrowserStylizer } from 'perceptual/browser';\nconsole.log(typeof createBrowserStylizer);\n");
+  assert.ok(text.length > 1000);
 });
 
 test('perceptual/browser/train bundles for the browser platform with no Node built-in; importing it registers tfjs-core\'s gradients, then the corrected MirrorPad one', async () => {
-  writeFileSync(
-    join(project, 'train-page.mjs'),
+  const text = await bundleForBrowser(
+    'train-page.mjs',
     "import { trainStep } from 'perceptual/browser/train';\nexport { getGradient } from '@tensorflow/tfjs-core';\nexport const step = typeof trainStep;\n",
+    { format: 'iife', globalName: 'page' },
   );
-  const esbuild = await import('esbuild');
-  const result = await esbuild.build({ entryPoints: [join(project, 'train-page.mjs')], bundle: true, platform: 'browser', format: 'iife', globalName: 'page', write: false, absWorkingDir: project, logLevel: 'silent' });
-  assert.is(result.errors.length, 0);
-  const text = result.outputFiles[0]!.text;
-  assert.not.match(text, /\bfrom\s*["']node:|\bimport\s*\(\s*["']node:|\brequire\s*\(\s*["']node:/);
   // Run in a bare realm like a worker's (`self`, no `process`): in Node the browser
   // bundle's tfjs-core would pick its Node platform, whose modules the browser build left out.
   // The bundle has its own tfjs-core, so its registry is read through its own getGradient.
