@@ -8,9 +8,12 @@
  * Parent: `startProcessContestant(name, script, args)` forks `script` (under
  * the parent's own `--import tsx`) and resolves once the child is ready.
  * Child: the same script calls `serveContestant(setup)` when it sees the
- * args it was given, and does nothing else.
+ * args it was given, and does nothing else. A peer in another language is
+ * started with `options.command` (`['python3', script]`): Node's IPC channel
+ * is line-delimited JSON on the descriptor in NODE_CHANNEL_FD, so the child
+ * speaks the same messages (bench/torch-train-step.py).
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
 import type { Contestant, Sample } from './interleave.js';
 
 /** What a child's turn returns: the check value and any further per-turn figures. */
@@ -47,6 +50,8 @@ export interface ProcessOptions {
   readonly setupTimeoutMs?: number;
   /** Longest one turn may take (default 10 minutes). */
   readonly runTimeoutMs?: number;
+  /** A non-Node child: program and its first arguments (`script` is then ignored). */
+  readonly command?: readonly [string, ...string[]];
 }
 
 /** The last `limit` characters of what a stream printed (the reason a child died is at its end). */
@@ -61,7 +66,10 @@ function tail(stream: NodeJS.ReadableStream | null, limit = 8000): () => string 
 
 /** Forks `script args...` as one contestant and waits until it has loaded and warmed up. */
 export async function startProcessContestant(name: string, script: string, args: readonly string[], options: ProcessOptions = {}): Promise<ProcessContestant> {
-  const child: ChildProcess = fork(script, [...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const stdio = ['ignore', 'pipe', 'pipe', 'ipc'] as const;
+  const [program, ...first] = options.command ?? [];
+  const child: ChildProcess =
+    program === undefined ? fork(script, [...args], { stdio: [...stdio] }) : spawn(program, [...first, ...args], { stdio: [...stdio], serialization: 'json' });
   const output = tail(child.stdout);
   const errors = tail(child.stderr);
   const waiting: Array<{ resolve: (m: FromChild) => void; reject: (e: Error) => void }> = [];

@@ -5,13 +5,21 @@
  * crop's feature statistics are not the photo's). Prints the PSNR between
  * the two for a few training photos and crop sizes.
  *
- * Run: node --import tsx bench/distill-targets.bench.ts [--teacher ../shared/data/ml5-style/wave] [--sizes 128,192,256]
+ * Second table: why the teacher sees a reflected margin around each crop
+ * (DEFAULT_TEACHER_MARGIN). The crop lies inside the photo, so the crop of
+ * the teacher's output on the whole photo has no image border where the
+ * crop's border is; the PSNR of each margin's target against it, in the
+ * band along the crop's right and bottom edges and inside it, shows the
+ * marks the teacher's zero padding leaves at a border.
+ *
+ * Run: node --import tsx bench/distill-targets.bench.ts [--teacher ../shared/data/ml5-style/wave] [--sizes 128,192,256] [--margins 0,16,32] [--band 16]
  */
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import sharp from 'sharp';
 import { loadTransformModel, selectBackend, transform } from '../src/index.js';
+import { teacherTarget } from '../src/train/teacher.js';
 import { argument } from './bench-args.js';
 
 const photos = '../shared/data/train/bsds500/train';
@@ -21,15 +29,22 @@ if (!existsSync(photos) || !existsSync(teacherPath)) {
   process.exit(0);
 }
 const sizes = argument('sizes', '128,192,256').split(',').map(Number);
+const margins = argument('margins', '0,16,32').split(',').map(Number);
+const band = Number(argument('band', '16'));
+const marginSize = 192;
+const photoNames = ['100075.jpg', '12003.jpg', '118035.jpg', '2092.jpg'];
 console.log(`machine: ${cpus()[0]?.model} x${cpus().length}, Node ${process.versions.node}`);
 console.log(`command: node --import tsx bench/distill-targets.bench.ts ${process.argv.slice(2).join(' ')}`.trimEnd());
 await selectBackend({ backend: 'wasm' });
 const teacher = await loadTransformModel(teacherPath);
 console.log(`\n| photo | ${sizes.map((s) => `${s} px crop`).join(' | ')} |\n| --- | ${sizes.map(() => '---').join(' | ')} |`);
-for (const name of ['100075.jpg', '12003.jpg', '118035.jpg', '2092.jpg']) {
+const readPhoto = async (name: string) => {
   const { data, info } = await sharp(`${photos}/${name}`).raw().toBuffer({ resolveWithObject: true });
+  return tf.tensor4d(Float32Array.from(data, (v) => v / 255), [1, info.height, info.width, 3]);
+};
+for (const name of photoNames) {
+  const photo = await readPhoto(name);
   const cells = tf.tidy(() => {
-    const photo = tf.tensor4d(Float32Array.from(data, (v) => v / 255), [1, info.height, info.width, 3]);
     const whole = tf.clipByValue(transform(teacher, photo, { lean: true }), 0, 1);
     return sizes.map((size) => {
       const begin = [0, 40, 60, 0];
@@ -39,7 +54,36 @@ for (const name of ['100075.jpg', '12003.jpg', '118035.jpg', '2092.jpg']) {
     });
   });
   const psnrs = cells.map((mse) => (10 * Math.log10(1 / mse.dataSync()[0]!)).toFixed(2));
-  tf.dispose(cells);
+  tf.dispose([...cells, photo]);
   console.log(`| ${name} | ${psnrs.join(' | ')} |`);
 }
 console.log('\nPSNR (dB) between teacher(crop) and crop(teacher(photo)); the crop starts at (60, 40).');
+
+/** PSNR of a against b (HWC, side x side) over the pixels `inBand` selects. */
+function psnrWhere(a: Float32Array, b: Float32Array, side: number, inBand: (y: number, x: number) => boolean): number {
+  let sum = 0;
+  let count = 0;
+  for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) {
+    if (!inBand(y, x)) continue;
+    for (let c = 0; c < 3; c++) sum += (a[(y * side + x) * 3 + c]! - b[(y * side + x) * 3 + c]!) ** 2;
+    count += 3;
+  }
+  return 10 * Math.log10(count / sum);
+}
+
+const edge = (y: number, x: number): boolean => y >= marginSize - band || x >= marginSize - band;
+console.log(`\n| photo | ${margins.map((m) => `margin ${m}: last ${band} px / inside`).join(' | ')} |\n| --- | ${margins.map(() => '---').join(' | ')} |`);
+for (const name of photoNames) {
+  const photo = await readPhoto(name);
+  const reference = tf.tidy(() => tf.slice(tf.clipByValue(transform(teacher, photo, { lean: true }), 0, 1), [0, 40, 60, 0], [1, marginSize, marginSize, 3]));
+  const expected = (await reference.data()) as Float32Array;
+  const crop = (await tf.slice(photo, [0, 40, 60, 0], [1, marginSize, marginSize, 3]).data()) as Float32Array;
+  tf.dispose([photo, reference]);
+  const cells: string[] = [];
+  for (const margin of margins) {
+    const target = await teacherTarget(teacher, margin)(crop, marginSize);
+    cells.push(`${psnrWhere(target, expected, marginSize, edge).toFixed(2)} / ${psnrWhere(target, expected, marginSize, (y, x) => !edge(y, x)).toFixed(2)}`);
+  }
+  console.log(`| ${name} | ${cells.join(' | ')} |`);
+}
+console.log(`\nPSNR (dB) of the distill target (teacher on the ${marginSize} px crop with a reflected margin) against crop(teacher(photo)), along the crop's right and bottom ${band} px and inside them.`);

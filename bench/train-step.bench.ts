@@ -8,7 +8,11 @@
  * Prints medians, the same-round ratio against the first backend, the
  * machine, the load average and the command.
  *
- * Run: node --import tsx bench/train-step.bench.ts [--backends wasm,cpu] [--size 256] [--batch 4] [--steps 3] [--width 1]
+ * The peer: a backend `torch:N` is the same step in PyTorch on the CPU with
+ * N threads (bench/torch-train-step.py, run by `--python`, default python3;
+ * Debian's python3-torch is one way to get it).
+ *
+ * Run: node --import tsx bench/train-step.bench.ts [--backends wasm,cpu,torch:1] [--size 256] [--batch 4] [--steps 3] [--width 1] [--python python3]
  */
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
@@ -55,6 +59,15 @@ async function setupStep(backend: string): Promise<ServedContestant> {
   };
 }
 
+/** A tfjs backend in a Node child, or `torch:N`: PyTorch with N threads in a Python child. */
+function startContestant(backend: string, script: string): Promise<ProcessContestant> {
+  const torch = /^torch:(\d+)$/.exec(backend);
+  if (torch === null) return startProcessContestant(backend, script, [CONTESTANT_FLAG, backend, ...process.argv.slice(2)]);
+  const peer = fileURLToPath(new URL('./torch-train-step.py', import.meta.url));
+  const args = ['--size', String(size), '--batch', String(batch), '--width', String(width), '--threads', torch[1]!];
+  return startProcessContestant(backend, peer, args, { command: [argument('python', 'python3'), peer] });
+}
+
 async function main(): Promise<void> {
   const backends = argument('backends', 'wasm,cpu').split(',');
   const host = hostReport();
@@ -63,14 +76,15 @@ async function main(): Promise<void> {
   const script = fileURLToPath(import.meta.url);
   const contestants: ProcessContestant[] = [];
   try {
-    for (const backend of backends) contestants.push(await startProcessContestant(backend, script, [CONTESTANT_FLAG, backend, ...process.argv.slice(2)]));
+    for (const backend of backends) contestants.push(await startContestant(backend, script));
     const result = await interleave(contestants, { rounds: steps });
     if (result.failures.size > 0) throw new Error([...result.failures].map(([name, why]) => `${name}: ${why}`).join('; '));
     for (const s of summarize(result, backends[0])) {
       const c = contestants.find((x) => x.name === s.name)!;
+      const backend = c.details.threads === undefined ? c.details.backend : `${c.details.backend}, ${c.details.threads} threads`;
       const vs = s.vsBase === undefined ? '' : `; ${formatRatio(s.vsBase)}x the time of ${backends[0]} (same round)`;
       console.log(
-        `${s.name} (${c.details.backend}): median ${(s.medianMs / 1000).toFixed(2)} s/step over ${s.ms.length} steps (${s.ms.map((t) => (t / 1000).toFixed(2)).join(', ')}; ` +
+        `${s.name} (${backend}): median ${(s.medianMs / 1000).toFixed(2)} s/step over ${s.ms.length} steps (${s.ms.map((t) => (t / 1000).toFixed(2)).join(', ')}; ` +
           `${(1000 / s.medianMs).toFixed(3)} it/s, ${((batch * 1000) / s.medianMs).toFixed(2)} images/s)${vs}`,
       );
     }

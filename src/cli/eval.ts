@@ -27,6 +27,7 @@ interface EvalDistillCliOptions extends CommonOptions, FormatOptions {
   model: string;
   maxSize?: number;
   runs?: number;
+  teacherMargin?: number;
 }
 
 interface EvalSrOptions extends CommonOptions, FormatOptions {
@@ -142,7 +143,8 @@ export function evalCommand(context: CliContext): Command {
     .requiredOption('--teacher <model>', 'the teacher: a model file, a bundled model name or an ml5 checkpoint folder')
     .requiredOption('--model <model>', 'the student: a model file or a bundled model name')
     .option('--max-size <px>', 'reduce photos so their long side is at most this (default 512)', parseInteger)
-    .option('--runs <n>', 'timed runs of each model per photo after a warm-up (default 1)', parseInteger);
+    .option('--runs <n>', 'timed runs of each model per photo after a warm-up (default 1)', parseInteger)
+    .option('--teacher-margin <px>', "compare with the teacher run on each photo mirrored by this many pixels around its border, cut back: what train distill's --teacher-margin trains for (default 0: the teacher's output as it is)", parseInteger);
   group.addCommand(
     withCommonOptions(withFormats(distill)).action(
       commandAction(context, async (output: Output, options: EvalDistillCliOptions) => {
@@ -157,7 +159,7 @@ export function evalCommand(context: CliContext): Command {
             if (model.arch.task !== 'style') throw optionRangeError(path === options.teacher ? '--teacher' : '--model', 'a style model', `${path} (a super-resolution model)`);
           }
           const result = await evaluateDistill({
-            imagesDir: options.images, teacher: models[0]!, student: models[1]!, maxSide: options.maxSize, runs: options.runs,
+            imagesDir: options.images, teacher: models[0]!, student: models[1]!, maxSide: options.maxSize, runs: options.runs, teacherMargin: options.teacherMargin,
             onImage: (row, index, total) => output.info(`[${index + 1}/${total}] ${row.image}: ${row.psnr.toFixed(2)} dB`),
           });
           output.result(options.json ? JSON.stringify(result) : options.csv ? distillCsv(result) : distillTable(result));

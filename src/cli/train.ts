@@ -18,7 +18,7 @@ import { trainProgress } from './train-progress.js';
 interface TrainCliOptions
   extends CommonOptions,
     LossCliOptions,
-    Pick<TrainOptions, 'out' | 'style' | 'styleSize' | 'imageSize' | 'batchSize' | 'iterations' | 'epochs' | 'lr' | 'lrDecay' | 'seed' | 'checkpointEvery' | 'keepCheckpoints' | 'previewEvery' | 'dtype' | 'init' | 'teacher' | 'lossBorder' | 'workers'> {
+    Pick<TrainOptions, 'out' | 'style' | 'styleSize' | 'imageSize' | 'batchSize' | 'iterations' | 'epochs' | 'lr' | 'lrDecay' | 'seed' | 'checkpointEvery' | 'keepCheckpoints' | 'previewEvery' | 'dtype' | 'init' | 'teacher' | 'teacherMargin' | 'lossBorder' | 'workers'> {
   data?: string[];
   runDir?: string;
   resume?: string;
@@ -75,6 +75,7 @@ function subcommand(context: CliContext, task: TrainTask): Command {
   } else if (task === 'distill') {
     command
       .option('--teacher <model>', 'the style model to learn from: a model file, a bundled model name or an ml5 checkpoint folder')
+      .option('--teacher-margin <px>', 'pixels of reflected photo the teacher sees around each crop, so that its own border marks fall outside the target (default 32; 0: the bare crop)', parseInteger)
       .option('--width <w>', 'filter multiplier of the student (1: the paper\'s 32/64/128; 0.25 or 0.5 for real-time students)', parseNumber);
   } else {
     command
@@ -146,7 +147,7 @@ async function toTrainOptions(task: TrainTask, o: TrainCliOptions): Promise<Trai
     lossNetwork: o.lossNetwork, lossWeights: lossWeightsFlag(o), lossTaps: o.lossTaps, lossPreprocess: o.lossPreprocess,
     imageSize: o.imageSize, degradation: o.degradation, batchSize: o.batchSize, iterations: o.iterations, epochs: o.epochs, lr: o.lr, lrDecay: o.lrDecay,
     seed: o.seed, flip: o.flip, checkpointEvery: o.checkpointEvery, keepCheckpoints: o.keepCheckpoints, previewEvery: o.previewEvery, dtype: o.dtype,
-    init: o.init, lossBorder: o.lossBorder, workers: o.workers, teacher: o.teacher === undefined ? undefined : await resolveModel(o.teacher),
+    init: o.init, lossBorder: o.lossBorder, workers: o.workers, teacher: o.teacher === undefined ? undefined : await resolveModel(o.teacher), teacherMargin: o.teacherMargin,
   };
 }
 

@@ -5,11 +5,15 @@
  * how much faster it runs (median of timed forward passes, same backend,
  * same photos).
  */
+import * as tf from '@tensorflow/tfjs-core';
+import { imageToTensor, tensorToRgb } from '../data/image-tensor.js';
 import { inferImage } from '../infer/infer-image.js';
 import { downscaleRgb } from '../infer/rgb-image.js';
 import type { RgbImage } from '../pixels.js';
 import { psnr, quantizeImage } from '../metrics/index.js';
+import { transformWithReflectedBorder } from '../networks/reflected-border.js';
 import type { TransformModel } from '../types.js';
+import { checkInteger } from '../validate.js';
 import { evaluateEach, type EvalProgressOptions, type EvalResult, meanFields } from './eval-rows.js';
 import { listImages, readFloatImage } from './image-folder.js';
 
@@ -22,6 +26,14 @@ export interface EvalDistillOptions extends EvalProgressOptions<DistillEvalRow> 
   maxSide?: number;
   /** Timed runs of each model per photo after one warm-up (default 1). */
   runs?: number;
+  /**
+   * Compare against the teacher run on the photo continued by this many
+   * pixels of reflection, cut back (src/networks/reflected-border.ts): the
+   * target `train distill --teacher-margin` trains for, without the marks the
+   * teacher's zero padding leaves along the border. Default 0: the teacher's
+   * output as it is. Times are always of plain runs.
+   */
+  teacherMargin?: number;
 }
 
 export interface DistillEvalRow {
@@ -45,18 +57,31 @@ export async function evaluateDistill(options: EvalDistillOptions): Promise<Dist
   const names = await listImages(options.imagesDir, 'held-out photo');
   const maxSide = options.maxSide ?? 512;
   const runs = options.runs ?? 1;
+  const margin = checkInteger(options.teacherMargin ?? 0, 'options.teacherMargin (--teacher-margin)', 0, 256);
   const rows = await evaluateEach(names, options, async (name): Promise<DistillEvalRow> => {
     const photo = downscaleRgb(quantizeImage(await readFloatImage(options.imagesDir, name), name), maxSide);
     const teacher = await timed(options.teacher, photo, runs);
     const student = await timed(options.student, photo, runs);
+    const reference = margin > 0 ? await withMargin(options.teacher, photo, margin) : teacher.output;
     return {
       image: name, width: photo.width, height: photo.height,
-      psnr: psnr({ ...teacher.output, channels: 3 }, { ...student.output, channels: 3 }, { channel: 'rgb' }),
+      psnr: psnr({ ...reference, channels: 3 }, { ...student.output, channels: 3 }, { channel: 'rgb' }),
       teacherMs: teacher.ms, studentMs: student.ms,
     };
   });
   const mean = meanFields(rows, ['psnr', 'teacherMs', 'studentMs']);
   return { rows, mean: { ...mean, speedup: mean.teacherMs / mean.studentMs } };
+}
+
+/** The model's 8-bit output on the photo continued by `margin` pixels of reflection, cut back. */
+async function withMargin(model: TransformModel, photo: RgbImage, margin: number): Promise<RgbImage> {
+  const input = imageToTensor(photo.data, photo.width, photo.height, 3);
+  const output = transformWithReflectedBorder(model, input, margin);
+  try {
+    return await tensorToRgb(output);
+  } finally {
+    tf.dispose([input, output]);
+  }
 }
 
 /** The model's 8-bit output (one warm-up run) and the median time of `runs` more. */

@@ -1,6 +1,7 @@
 /**
- * @file A loss network that sees every image continued by reflection beyond
- * its border instead of by the zeros of its own 'same' convolutions.
+ * @file A loss network (and a style model) that sees every image continued
+ * by reflection beyond its border instead of by the zeros of its own 'same'
+ * convolutions.
  *
  * Why: with zero padding, every tap near the border responds to an edge
  * between the picture and black that is in no photo, and the Gram matrices
@@ -11,8 +12,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { optionRangeError } from '../errors.js';
-import type { FeatureMaps, ImageBatch, LossNetwork } from '../types.js';
+import type { FeatureMaps, ImageBatch, LossNetwork, TransformModel } from '../types.js';
 import { reflectionPad } from './layers/reflection-pad.js';
+import { transform } from './transform.js';
 
 /**
  * Wraps `network` so that `features` pads the images by `margin` pixels
@@ -46,4 +48,24 @@ export function withReflectedBorder(network: LossNetwork, margin: number): LossN
     },
     dispose: () => network.dispose(),
   };
+}
+
+/**
+ * A style model's output on `images` continued by `margin` pixels of
+ * reflection on every side, cut back to the images' extent: what the model
+ * paints inside a picture, without the marks its own zero padding leaves
+ * along the picture's border (ml5's checkpoints). Distillation targets
+ * (src/train/teacher.ts) and their evaluation use it.
+ * @param margin pixels on each side; shrinks to one less than the smaller side where that is too wide to reflect
+ * @returns float32 NHWC, the shape of `images`, values as the model gives them (not clipped); caller disposes
+ */
+export function transformWithReflectedBorder(model: TransformModel, images: ImageBatch, margin: number): tf.Tensor4D {
+  if (!Number.isInteger(margin) || margin < 0) throw optionRangeError('margin', 'a non-negative integer', margin);
+  const [, height, width] = images.shape;
+  const m = Math.min(margin, height - 1, width - 1);
+  if (m === 0) return transform(model, images, { lean: true });
+  return tf.tidy(() => {
+    const output = transform(model, reflectionPad(images as tf.Tensor4D, [m, m], [m, m]), { lean: true });
+    return tf.slice(output, [0, m, m, 0], [-1, height, width, -1]);
+  });
 }

@@ -59,7 +59,7 @@ export async function readRunConfig(runDir: string): Promise<RunConfig> {
 }
 
 /** Resolved options that config.json files of older versions lack, with the behaviour those versions had. */
-const ADDED_OPTIONS: Partial<ResolvedTrainOptions> = Object.freeze({ degradation: 'blur-bicubic', init: null, teacher: null, lossBorder: 'zero', workers: 1 });
+const ADDED_OPTIONS: Partial<ResolvedTrainOptions> = Object.freeze({ degradation: 'blur-bicubic', init: null, teacher: null, teacherMargin: 0, lossBorder: 'zero', workers: 1 });
 
 /** Appends one entry to log.jsonl. */
 export async function appendLog(runDir: string, entry: TrainLogEntry): Promise<void> {

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { optionRangeError } from '../errors.js';
-import { transform } from '../networks/transform.js';
+import { transformWithReflectedBorder } from '../networks/reflected-border.js';
 import type { TransformModel } from '../types.js';
 import { loadTransformModel } from '../weights/load-transform-model.js';
 
@@ -30,10 +30,16 @@ export async function loadTeacher(path: string): Promise<TransformModel> {
  */
 export const DISTILL_CROPS_PER_IMAGE = 8;
 
-/** The teacher's output on one crop (float32 HWC values in [0, 1]), as the dataset's pairedTarget. */
-export function teacherTarget(teacher: TransformModel): (crop: Float32Array, size: number) => Promise<Float32Array> {
+/**
+ * The teacher's output on one crop (float32 HWC values in [0, 1]), as the
+ * dataset's pairedTarget. With `margin` > 0 the teacher sees the crop
+ * continued by reflection (src/networks/reflected-border.ts), so that the
+ * marks it makes along an image's border (ml5's zero padding:
+ * DEFAULT_TEACHER_MARGIN) are not in the target.
+ */
+export function teacherTarget(teacher: TransformModel, margin = 0): (crop: Float32Array, size: number) => Promise<Float32Array> {
   return async (crop, size) => {
-    const output = tf.tidy(() => tf.clipByValue(transform(teacher, tf.tensor4d(crop, [1, size, size, 3]), { lean: true }), 0, 1));
+    const output = tf.tidy(() => tf.clipByValue(transformWithReflectedBorder(teacher, tf.tensor4d(crop, [1, size, size, 3]), margin), 0, 1));
     try {
       return (await output.data()) as Float32Array;
     } finally {

@@ -16,6 +16,15 @@ export const TRAIN_TASKS = Object.freeze(['style', 'sr', 'distill'] as const);
 export type TrainTask = (typeof TRAIN_TASKS)[number];
 
 export const LOSS_BORDERS = Object.freeze(['zero', 'reflect'] as const);
+
+/**
+ * Reflected margin (px) around each distill crop for the teacher: ml5's
+ * checkpoints pad with zeros, so their outputs carry coloured stripes along
+ * the right and bottom borders, 10-20 px deep, which a student would learn
+ * as part of the style. With 32 px of reflected photo around the crop those
+ * stripes fall outside it (16 px still left a stripe; bench/RESULTS-distill.md).
+ */
+export const DEFAULT_TEACHER_MARGIN = 32;
 export type LossBorder = (typeof LOSS_BORDERS)[number];
 
 /** What a run trains against and how (everything JSON, so it round-trips through config.json). */
@@ -30,6 +39,12 @@ export interface TrainOptions {
    * whose outputs the student (arch: a style network) learns to reproduce.
    */
   teacher?: string;
+  /**
+   * Distill task: pixels of reflected photo the teacher sees around each
+   * crop, cut from its output (src/train/teacher.ts); default
+   * DEFAULT_TEACHER_MARGIN, 0 for the bare crop.
+   */
+  teacherMargin?: number;
   /** Style image path (style task). */
   style?: string;
   /** Long side (px) the style image is resized to before its Gram targets are computed (default 256). */
@@ -96,6 +111,8 @@ export interface ResolvedTrainOptions {
   readonly out: string;
   readonly style: string | null;
   readonly teacher: string | null;
+  /** Distill: see TrainOptions.teacherMargin; 0 for other tasks, and for runs written before it existed (run-dir.ts). */
+  readonly teacherMargin: number;
   readonly styleSize: number;
   readonly arch: Partial<StyleArch> | Partial<SrArch>;
   readonly loss: PerceptualLossOptions;
@@ -201,6 +218,8 @@ export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions
     throw optionTypeError('options.teacher (--teacher)', 'a style model file or an ml5 checkpoint folder to learn from', options.teacher);
   }
   if (task !== 'distill' && options.teacher !== undefined) throw optionRangeError('options.teacher (--teacher)', `absent for the ${task} task (only distill has a teacher)`, options.teacher);
+  if (task !== 'distill' && options.teacherMargin !== undefined) throw optionRangeError('options.teacherMargin (--teacher-margin)', `absent for the ${task} task (only distill has a teacher)`, options.teacherMargin);
+  const teacherMargin = task === 'distill' ? checkInteger(options.teacherMargin ?? DEFAULT_TEACHER_MARGIN, 'options.teacherMargin (--teacher-margin)', 0, 256) : 0;
   const iterations = options.iterations === undefined ? null : checkInteger(options.iterations, 'options.iterations', 1);
   const epochs = options.epochs === undefined ? null : checkInteger(options.epochs, 'options.epochs', 1);
   const lr = positiveNumber(options.lr ?? DEFAULT_TRAIN_OPTIONS.lr, 'options.lr (--lr)');
@@ -218,6 +237,7 @@ export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions
     out,
     style: options.style ?? null,
     teacher: options.teacher ?? null,
+    teacherMargin,
     styleSize: checkInteger(options.styleSize ?? DEFAULT_TRAIN_OPTIONS.styleSize, 'options.styleSize (--style-size)', 1),
     arch: { ...(options.arch ?? {}) },
     loss: mergeLoss(lossRecipe(task, lossNetwork) ?? defaults.loss, options.loss ?? {}),

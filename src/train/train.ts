@@ -120,7 +120,7 @@ async function run(options: ResolvedTrainOptions, runDir: string, latest: { chec
   const dataset = await openImageDataset({
     roots: options.data, size: options.imageSize, batchSize: options.batchSize, seed: options.seed, flip: options.flip,
     minSide: options.task === 'sr' ? Math.ceil(options.imageSize / 2) : Math.min(32, options.imageSize), warn, state: checkpoint?.dataset,
-    ...(teacher ? { cropsPerImage: DISTILL_CROPS_PER_IMAGE, pairedTarget: teacherTarget(teacher) } : {}),
+    ...(teacher ? { cropsPerImage: DISTILL_CROPS_PER_IMAGE, pairedTarget: teacherTarget(teacher, options.teacherMargin) } : {}),
   }).catch((error: unknown) => {
     tf.dispose(disposables);
     throw error;

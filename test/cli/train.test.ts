@@ -5,10 +5,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import * as tf from '@tensorflow/tfjs-core';
 import { memoryContext } from '../../src/cli/context.js';
 import { runCli } from '../../src/cli/main.js';
 import { parseCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.js';
 import { parseSafetensors } from '../../src/weights/safetensors.js';
+import { resolveStyleArch } from '../../src/networks/arch.js';
+import { initParams } from '../../src/networks/init.js';
+import { saveModel } from '../../src/weights/model-file.node.js';
 import { writeRunConfig } from '../../src/train/run-dir.js';
 import { resolveTrainOptions } from '../../src/train/train-options.js';
 import { writeSyntheticImages } from '../train/fixtures/synthetic-images.js';
@@ -79,6 +83,24 @@ test('train sr --upsample shuffle --degradation bicubic with pixel loss only: no
   const bad = memoryContext();
   assert.is(await runCli(['train', 'sr', '--backend', 'cpu', '--data', data, '--out', out, '--degradation', 'gauss'], bad), 2);
   assert.match(bad.err(), /--degradation.*blur-bicubic, bicubic/);
+});
+
+test('train distill --teacher-margin reaches config.json; the flag is distill\'s only', async () => {
+  const teacher = join(work, 'teacher.safetensors');
+  const arch = resolveStyleArch({ width: 0.125, residualBlocks: 1 });
+  const params = initParams(arch, 4);
+  await saveModel(teacher, { arch, params, provenance: {} }, { dtype: 'F32' });
+  tf.dispose(Object.values(params));
+  const runDir = join(work, 'distill.run');
+  const context = memoryContext();
+  const code = await runCli(['train', 'distill', '--backend', 'cpu', '--data', data, '--teacher', teacher, '--teacher-margin', '8', '--out', join(work, 'student.safetensors'),
+    '--run-dir', runDir, '--pixel-weight', '1', '--content-weight', '0', '--width', '0.0625', '--residual-blocks', '1', '--image-size', '16',
+    '--batch-size', '1', '--iterations', '1', '--preview-every', '0'], context);
+  assert.is(code, 0, context.err());
+  assert.is(JSON.parse(await readFile(join(runDir, 'config.json'), 'utf8')).options.teacherMargin, 8);
+  const style = memoryContext();
+  assert.is(await runCli(['train', 'style', '--backend', 'cpu', '--data', data, '--style', join(data, 'img0.png'), '--out', join(work, 's.safetensors'), '--teacher-margin', '8'], style), 2);
+  assert.match(style.err(), /unknown option '--teacher-margin'/);
 });
 
 test('a layers loss network with a VGG layer name: the error lists the model\'s layers (every "must be one of")', async () => {
