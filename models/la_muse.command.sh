@@ -1,27 +1,25 @@
 #!/bin/sh
-# The exact command that trained models/la_muse.safetensors (run from the repository root; the
-# run directory runs/la_muse holds its config, loss log and the checkpoint of the bundled step).
-# It was stopped at step 1117 and the model written with `train export`.
+# The exact commands that trained models/la_muse.safetensors (run from the repository root).
+# Run directory runs/la_muse_rt: config, loss log, last checkpoint and model (training previews are
+# not kept: they show training photos). The earlier width-0.25 la_muse run stays in runs/la_muse.
 D=../shared/data
-node --import tsx src/cli/main.ts train style --backend wasm --style $D/images/reiinakano/style-images/la_muse.jpg \
+R=runs/la_muse_rt
+# Steps 1-2001: distilled from ml5's la_muse on bare crops (the run predates --teacher-margin; 0 is
+# what it did), from the bundled width-0.5 rain_princess (models/rain_princess.safetensors at commit
+# 3e4a22e). Steps 1-1847 ran with one worker, 1848-2001 with two (the same sums, bench/RESULTS.md).
+node --import tsx src/cli/main.ts train distill --backend wasm --teacher $D/ml5-style/la_muse --teacher-margin 0 \
   --data $D/train/bsds500/train --loss-network $D/darknet/darknettiny \
-  --width 0.25 --residual-blocks 3 --upsample resize --init models/wave.safetensors \
-  --image-size 128 --batch-size 4 --lr 1e-3 --iterations 3000 --seed 1 \
-  --checkpoint-every 100 --preview-every 100 \
-  --out runs/la_muse/la_muse.safetensors --run-dir runs/la_muse
-node --import tsx src/cli/main.ts train export runs/la_muse --step 1117 --out models/la_muse.safetensors
-
-# The width-0.5 attempt that was NOT bundled (models/la_muse.md, "A width-0.5 attempt"), run directory
-# runs/la_muse_w05. Stage 1 was stopped at step 684 and its step-600 model exported; stage 2 stopped at 330.
-R=runs/la_muse_w05
-node --import tsx src/cli/main.ts train style --backend wasm --workers 2 --style $D/images/reiinakano/style-images/la_muse.jpg \
-  --data $D/train/bsds500/train --loss-network $D/darknet/darknettiny \
-  --width 0.5 --residual-blocks 3 --upsample resize --init models/rain_princess.safetensors --content-weight 25 \
-  --image-size 128 --batch-size 4 --lr 1e-3 --iterations 1800 --seed 7 \
-  --checkpoint-every 100 --preview-every 100 --out $R/phase1/la_muse.safetensors --run-dir $R/phase1
-node --import tsx src/cli/main.ts train export $R/phase1 --step 600 --out $R/phase1/step-600.safetensors
-node --import tsx src/cli/main.ts train style --backend wasm --workers 2 --style $D/images/reiinakano/style-images/la_muse.jpg \
-  --data $D/train/bsds500/train --loss-network $D/darknet/darknettiny \
-  --width 0.5 --residual-blocks 3 --upsample resize --init $R/phase1/step-600.safetensors --content-weight 12 \
-  --image-size 128 --batch-size 4 --lr 1e-3 --iterations 1200 --seed 9 \
-  --checkpoint-every 100 --preview-every 100 --out $R/la_muse.safetensors --run-dir $R
+  --width 0.5 --residual-blocks 3 --upsample resize --init models/rain_princess.safetensors \
+  --image-size 192 --batch-size 8 --lr 2e-3 --lr-decay 5e-4 --iterations 4000 --seed 3 \
+  --checkpoint-every 100 --keep-checkpoints 30 --preview-every 100 \
+  --out $R/la_muse.safetensors --run-dir $R
+# (stopped at step 2001 with SIGTERM, as Ctrl-C does: the run writes checkpoint 2001 and exits)
+# Steps 2002-4000: the teacher sees 32 px of reflected photo around each crop.
+node -e "const f='$R/config.json', fs=require('fs'), c=JSON.parse(fs.readFileSync(f)); c.options.teacherMargin=32; fs.writeFileSync(f, JSON.stringify(c, null, 2) + '\n')"
+node --import tsx src/cli/main.ts train distill --backend wasm --resume $R --workers 2
+cp $R/la_muse.safetensors models/la_muse.safetensors
+# Held-out measurement and the contact sheet (the width-0.25 model is models/la_muse.safetensors at
+# commit 10a111b, saved as la_muse-width-0.25.safetensors):
+node --import tsx src/cli/main.ts eval distill --images $D/images/kodak --teacher $D/ml5-style/la_muse \
+  --model models/la_muse.safetensors --runs 2 --teacher-margin 32
+node --import tsx scripts/contact-sheet.ts style --models la_muse,la_muse-width-0.25.safetensors --ml5 la_muse --backend wasm -o models/la_muse.contact.png

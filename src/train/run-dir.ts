@@ -33,9 +33,9 @@ export interface RunConfig {
 export const CONFIG_FILE = 'config.json';
 export const LOG_FILE = 'log.jsonl';
 
-/** Writes config.json atomically. */
-export async function writeRunConfig(runDir: string, options: ResolvedTrainOptions): Promise<void> {
-  const config: RunConfig = { format: 'perceptual-run', version: 1, options, created: new Date().toISOString() };
+/** Writes config.json atomically; a resumed run passes the `created` time it started with. */
+export async function writeRunConfig(runDir: string, options: ResolvedTrainOptions, created = new Date().toISOString()): Promise<void> {
+  const config: RunConfig = { format: 'perceptual-run', version: 1, options, created };
   await writeFileAtomic(join(runDir, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
 }
 

@@ -101,7 +101,7 @@ export async function resumeTraining(runDir: string, given: TrainOptions = {}, h
     resolved = { ...resolved, iterations: given.iterations, epochs: null };
   }
   if (given.workers !== undefined) resolved = { ...resolved, workers: resolveWorkers(given.workers, resolved.batchSize) };
-  if (resolved !== config.options) await writeRunConfig(runDir, resolved);
+  if (resolved !== config.options) await writeRunConfig(runDir, resolved, config.created);
   return run(resolved, runDir, latest, hooks);
 }
 

@@ -90,7 +90,9 @@ test('N steps, stop, resume M steps == N + M straight (bitwise on CPU), log and 
   assert.is(first.status, 'interrupted');
   assert.is(first.step, 5);
   const events: TrainEvent[] = [];
-  const second = await resumeTraining(splitDir, {}, { lossNetwork: network, styleImage: stripes(), onEvent: (e) => events.push(e) });
+  const created = JSON.parse(await readFile(join(splitDir, 'config.json'), 'utf8')).created;
+  // --iterations as in config.json: config.json is rewritten, and keeps the time the run was created.
+  const second = await resumeTraining(splitDir, { iterations: 8 }, { lossNetwork: network, styleImage: stripes(), onEvent: (e) => events.push(e) });
   assert.is(second.status, 'completed');
   assert.is(second.step, 8);
   const start = events.find((e) => e.type === 'start');
@@ -112,6 +114,7 @@ test('N steps, stop, resume M steps == N + M straight (bitwise on CPU), log and 
   assert.ok((await readdir(join(splitDir, 'previews'))).includes('step-00000008.png'));
   const config = JSON.parse(await readFile(join(splitDir, 'config.json'), 'utf8'));
   assert.is(config.options.iterations, 8);
+  assert.is(config.created, created);
 });
 
 test('a NaN loss stops the run naming the term, and keeps the last good checkpoint', async () => {
