@@ -9,7 +9,7 @@
  * the parent's own `--import tsx`) and resolves once the child is ready.
  * Child: the same script calls `serveContestant(setup)` when it sees the
  * args it was given, and does nothing else. A peer in another language is
- * started with `options.command` (`['python3', script]`): Node's IPC channel
+ * started with `options.interpreter` (`python3`): Node's IPC channel
  * is line-delimited JSON on the descriptor in NODE_CHANNEL_FD, so the child
  * speaks the same messages (bench/torch-train-step.py).
  */
@@ -50,8 +50,8 @@ export interface ProcessOptions {
   readonly setupTimeoutMs?: number;
   /** Longest one turn may take (default 10 minutes). */
   readonly runTimeoutMs?: number;
-  /** A non-Node child: program and its first arguments (`script` is then ignored). */
-  readonly command?: readonly [string, ...string[]];
+  /** A non-Node child: the program that runs `script` (`python3`), instead of a fork of this Node. */
+  readonly interpreter?: string;
 }
 
 /** The last `limit` characters of what a stream printed (the reason a child died is at its end). */
@@ -67,9 +67,10 @@ function tail(stream: NodeJS.ReadableStream | null, limit = 8000): () => string 
 /** Forks `script args...` as one contestant and waits until it has loaded and warmed up. */
 export async function startProcessContestant(name: string, script: string, args: readonly string[], options: ProcessOptions = {}): Promise<ProcessContestant> {
   const stdio = ['ignore', 'pipe', 'pipe', 'ipc'] as const;
-  const [program, ...first] = options.command ?? [];
   const child: ChildProcess =
-    program === undefined ? fork(script, [...args], { stdio: [...stdio] }) : spawn(program, [...first, ...args], { stdio: [...stdio], serialization: 'json' });
+    options.interpreter === undefined
+      ? fork(script, [...args], { stdio: [...stdio] })
+      : spawn(options.interpreter, [script, ...args], { stdio: [...stdio], serialization: 'json' });
   const output = tail(child.stdout);
   const errors = tail(child.stderr);
   const waiting: Array<{ resolve: (m: FromChild) => void; reject: (e: Error) => void }> = [];

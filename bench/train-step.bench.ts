@@ -65,7 +65,7 @@ function startContestant(backend: string, script: string): Promise<ProcessContes
   if (torch === null) return startProcessContestant(backend, script, [CONTESTANT_FLAG, backend, ...process.argv.slice(2)]);
   const peer = fileURLToPath(new URL('./torch-train-step.py', import.meta.url));
   const args = ['--size', String(size), '--batch', String(batch), '--width', String(width), '--threads', torch[1]!];
-  return startProcessContestant(backend, peer, args, { command: [argument('python', 'python3'), peer] });
+  return startProcessContestant(backend, peer, args, { interpreter: argument('python', 'python3') });
 }
 
 async function main(): Promise<void> {

@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { optionRangeError } from '../errors.js';
 import type { FeatureMaps, ImageBatch, LossNetwork, TransformModel } from '../types.js';
+import { checkInteger } from '../validate.js';
 import { reflectionPad } from './layers/reflection-pad.js';
 import { transform } from './transform.js';
 
@@ -60,7 +61,7 @@ export function withReflectedBorder(network: LossNetwork, margin: number): LossN
  * @returns float32 NHWC, the shape of `images`, values as the model gives them (not clipped); caller disposes
  */
 export function transformWithReflectedBorder(model: TransformModel, images: ImageBatch, margin: number): tf.Tensor4D {
-  if (!Number.isInteger(margin) || margin < 0) throw optionRangeError('margin', 'a non-negative integer', margin);
+  checkInteger(margin, 'margin', 0);
   const [, height, width] = images.shape;
   const m = Math.min(margin, height - 1, width - 1);
   if (m === 0) return transform(model, images, { lean: true });

@@ -16,6 +16,7 @@ export const TRAIN_TASKS = Object.freeze(['style', 'sr', 'distill'] as const);
 export type TrainTask = (typeof TRAIN_TASKS)[number];
 
 export const LOSS_BORDERS = Object.freeze(['zero', 'reflect'] as const);
+export type LossBorder = (typeof LOSS_BORDERS)[number];
 
 /**
  * Reflected margin (px) around each distill crop for the teacher: ml5's
@@ -25,7 +26,6 @@ export const LOSS_BORDERS = Object.freeze(['zero', 'reflect'] as const);
  * stripes fall outside it (16 px still left a stripe; bench/RESULTS-distill.md).
  */
 export const DEFAULT_TEACHER_MARGIN = 32;
-export type LossBorder = (typeof LOSS_BORDERS)[number];
 
 /** What a run trains against and how (everything JSON, so it round-trips through config.json). */
 export interface TrainOptions {

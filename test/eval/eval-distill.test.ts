@@ -15,7 +15,7 @@ import { initParams } from '../../src/networks/init.js';
 import { transform } from '../../src/networks/transform.js';
 import type { TransformModel } from '../../src/types.js';
 import { useBackend } from '../helpers/backends.js';
-import { cutByHand, mirrorByHand } from '../helpers/mirror.js';
+import { cropRef, reflectPadRef } from '../networks/layers-reference.js';
 import { writeSyntheticImages } from '../train/fixtures/synthetic-images.js';
 
 function model(width: number, seed: number): TransformModel {
@@ -26,10 +26,10 @@ function model(width: number, seed: number): TransformModel {
 /** The model's 8-bit output on the photo; with a margin, on the photo mirrored by hand, cut back by hand. */
 async function directOutput(m: TransformModel, path: string, margin = 0): Promise<Uint8Array> {
   const { data, info } = await sharp(path).raw().toBuffer({ resolveWithObject: true });
-  const [w, h] = [info.width + 2 * margin, info.height + 2 * margin];
-  const input = tf.tensor4d(mirrorByHand(Float32Array.from(data, (v) => v / 255), info.width, info.height, margin), [1, h, w, 3]);
+  const mirrored = reflectPadRef({ h: info.height, w: info.width, c: 3, data: Float32Array.from(data, (v) => v / 255) }, margin);
+  const input = tf.tensor4d(mirrored.data as Float32Array, [1, mirrored.h, mirrored.w, 3]);
   const output = transform(m, input);
-  const values = cutByHand(await output.data(), w, info.width, info.height, margin);
+  const values = cropRef({ ...mirrored, data: await output.data() }, margin, margin, info.height, info.width).data;
   tf.dispose([input, output]);
   return Uint8Array.from(values, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
 }

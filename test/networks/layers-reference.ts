@@ -21,6 +21,29 @@ export function reflectIndex(i: number, n: number): number {
   return j;
 }
 
+/** `x` continued by `m` pixels of reflection on every side (reflectIndex per pixel). */
+export function reflectPadRef(x: RefImage, m: number): RefImage {
+  const h = x.h + 2 * m;
+  const w = x.w + 2 * m;
+  const data = new Float32Array(h * w * x.c);
+  for (let y = 0; y < h; y++) {
+    for (let xx = 0; xx < w; xx++) {
+      const from = (reflectIndex(y - m, x.h) * x.w + reflectIndex(xx - m, x.w)) * x.c;
+      for (let ch = 0; ch < x.c; ch++) data[(y * w + xx) * x.c + ch] = x.data[from + ch]!;
+    }
+  }
+  return { h, w, c: x.c, data };
+}
+
+/** The `h` x `w` window of `x` whose top-left pixel is (top, left). */
+export function cropRef(x: RefImage, top: number, left: number, h: number, w: number): RefImage {
+  const data = new Float32Array(h * w * x.c);
+  for (let y = 0; y < h; y++) {
+    for (let i = 0; i < w * x.c; i++) data[y * w * x.c + i] = x.data[((y + top) * x.w + left) * x.c + i]!;
+  }
+  return { h, w, c: x.c, data };
+}
+
 /**
  * Convolution with an HWIO kernel. Output pixel (oy, ox) reads input
  * (oy*stride + ky - padTop, ox*stride + kx - padLeft); out-of-range reads are

@@ -5,6 +5,7 @@ import { withReflectedBorder } from '../../src/networks/reflected-border.js';
 import type { FeatureMaps, ImageBatch, LossNetwork } from '../../src/types.js';
 import { TEST_BACKENDS, useBackend } from '../helpers/backends.js';
 import { assertAllClose, randomNd, toTensor4d } from '../losses/reference.js';
+import { reflectPadRef } from './layers-reference.js';
 
 /** Zero-padded 'same' 3x3 convs: `a` at full resolution, `b` after a 2x2 max-pool (stride 2). */
 function zeroPaddedNetwork(): LossNetwork & { disposed: () => boolean } {
@@ -26,15 +27,11 @@ function zeroPaddedNetwork(): LossNetwork & { disposed: () => boolean } {
   };
 }
 
-/** Reflection padding by hand: index -k maps to k, n-1+k to n-1-k. */
+/** Reflection padding by hand (layers-reference.ts), as a tensor. */
 function reflectPadByHand(x: { shape: number[]; data: Float64Array }, m: number): tf.Tensor4D {
   const [, h, w, c] = x.shape as [number, number, number, number];
-  const mirror = (i: number, n: number) => (i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i);
-  const out = new Float32Array((h + 2 * m) * (w + 2 * m) * c);
-  for (let y = 0; y < h + 2 * m; y++) for (let xx = 0; xx < w + 2 * m; xx++) for (let ch = 0; ch < c; ch++) {
-    out[(y * (w + 2 * m) + xx) * c + ch] = x.data[(mirror(y - m, h) * w + mirror(xx - m, w)) * c + ch]!;
-  }
-  return tf.tensor4d(out, [1, h + 2 * m, w + 2 * m, c]);
+  const padded = reflectPadRef({ h, w, c, data: x.data }, m);
+  return tf.tensor4d(padded.data as Float32Array, [1, padded.h, padded.w, c]);
 }
 
 for (const backend of TEST_BACKENDS) {

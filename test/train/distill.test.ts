@@ -19,7 +19,7 @@ import { train, type TrainEvent } from '../../src/train/train.js';
 import { resolveTrainOptions, TASK_DEFAULTS, type TrainOptions } from '../../src/train/train-options.js';
 import { parseModel, saveModel } from '../../src/weights/model-file.node.js';
 import { useBackend } from '../helpers/backends.js';
-import { cutByHand, mirrorByHand } from '../helpers/mirror.js';
+import { cropRef, reflectPadRef } from '../networks/layers-reference.js';
 import { writeSyntheticImages } from './fixtures/synthetic-images.js';
 
 const work = mkdtempSync(join(tmpdir(), 'perceptual-distill-'));
@@ -85,8 +85,9 @@ test('teacher margin: the target is the teacher run on the crop mirrored by hand
   const crop = Float32Array.from({ length: size * size * 3 }, (_, i) => ((i * 37) % 101) / 100);
   const expected = (m: number): Float32Array => {
     const side = size + 2 * m;
-    const whole = tf.tidy(() => tf.clipByValue(transform(teacher, tf.tensor4d(mirrorByHand(crop, size, size, m), [1, side, side, 3])), 0, 1).dataSync() as Float32Array);
-    return cutByHand(whole, side, size, size, m);
+    const mirrored = reflectPadRef({ h: size, w: size, c: 3, data: crop }, m).data as Float32Array;
+    const whole = tf.tidy(() => tf.clipByValue(transform(teacher, tf.tensor4d(mirrored, [1, side, side, 3])), 0, 1).dataSync() as Float32Array);
+    return cropRef({ h: side, w: side, c: 3, data: whole }, m, m, size, size).data as Float32Array;
   };
   const maxDiff = (a: Float32Array, b: Float32Array): number => a.reduce((worst, v, i) => Math.max(worst, Math.abs(v - b[i]!)), 0);
   const before = tf.memory().numTensors;
