@@ -21,3 +21,11 @@ export interface InstanceNormAttrs {
   readonly epsilon: number;
   readonly relu: boolean;
 }
+
+/**
+ * The adjoint of mirror padding: dy of a padded tensor folded back onto the
+ * pixels each padded cell copies (src/runtime/mirror-pad-gradient.ts; the
+ * kernel: src/runtime/kernels/mirror-pad-adjoint.ts, wasm only). Input `dy`;
+ * attributes those of `MirrorPad` (`paddings`, `mode`).
+ */
+export const MIRROR_PAD_ADJOINT_KERNEL = 'PerceptualMirrorPadAdjoint';

@@ -9,9 +9,12 @@
  * border slab of dy back onto the pixels it mirrors:
  *   reflect   (edge not repeated): padded index -k <- k,     n-1+k <- n-1-k
  *   symmetric (edge repeated):     padded index -k <- k-1,   n-1+k <- n-k
- * applied one axis at a time.
+ * applied one axis at a time. Where the backend has perceptual's one-pass
+ * kernel for it (wasm: src/runtime/kernels/mirror-pad-adjoint.ts) that runs
+ * instead of these ops.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { MIRROR_PAD_ADJOINT_KERNEL } from './kernel-names.js';
 
 /** The adjoint of `tf.mirrorPad(x, paddings, mode)` applied to dy (shape of the padded tensor). Caller disposes. */
 export function mirrorPadAdjoint(dy: tf.Tensor, paddings: ReadonlyArray<readonly [number, number]>, mode: 'reflect' | 'symmetric'): tf.Tensor {
@@ -54,7 +57,9 @@ export function registerMirrorPadGradient(): void {
     inputsToSave: ['x'],
     gradFunc: (dy, _saved, attrs) => {
       const { paddings, mode } = attrs as unknown as tf.MirrorPadAttrs;
-      return { x: () => mirrorPadAdjoint(dy as tf.Tensor, paddings, mode) };
+      const g = dy as tf.Tensor;
+      const oneKernel = g.dtype === 'float32' && tf.getKernel(MIRROR_PAD_ADJOINT_KERNEL, tf.getBackend()) !== undefined;
+      return { x: () => (oneKernel ? (tf.engine().runKernel(MIRROR_PAD_ADJOINT_KERNEL, { dy: g }, attrs) as tf.Tensor) : mirrorPadAdjoint(g, paddings, mode)) };
     },
     [MARK]: true,
   };

@@ -72,7 +72,7 @@ export interface SentError {
 /** Every message a worker sends: once `ready` (or `error`), then one `step` (or `error`) per task. */
 export type TrainWorkerReply =
   | { readonly kind: 'ready'; readonly network: LossNetworkDescription }
-  | { readonly kind: 'step'; readonly numbers: PerceptualLossNumbers; readonly missing: readonly string[] }
+  | { readonly kind: 'step'; readonly numbers: PerceptualLossNumbers; readonly missing: readonly string[]; readonly busyMs: number }
   | { readonly kind: 'error'; readonly error: SentError };
 
 /** A worker's state between steps. */
@@ -80,10 +80,11 @@ export interface TrainWorker {
   readonly network: LossNetworkDescription;
   /**
    * Runs one task. `missing` names the parameters the loss does not depend on
-   * (their rows are zeroed; the main thread skips them, as tf.variableGrads does).
+   * (their rows are zeroed; the main thread skips them, as tf.variableGrads does);
+   * `busyMs` is the task's time in this thread, from reading the parameters to the stamp.
    * @throws PerceptualError E_WORKER_CRASHED when the parameters of this step were not published
    */
-  step(task: TrainWorkerTask): Promise<{ numbers: PerceptualLossNumbers; missing: string[] }>;
+  step(task: TrainWorkerTask): Promise<{ numbers: PerceptualLossNumbers; missing: string[]; busyMs: number }>;
 }
 
 /** An error as a message value, keeping the name and code the main thread maps. */
@@ -122,6 +123,7 @@ export async function startTrainWorker(data: TrainWorkerData): Promise<TrainWork
   return {
     network: { name: network.name, source: network.source, taps: [...network.taps] },
     async step(task) {
+      const start = performance.now();
       // Acquire: this load sees the main thread's store, so the parameter writes before it are visible too.
       if (Atomics.load(stamps, workers) !== task.step + 1) {
         throw perceptualError('E_WORKER_CRASHED', `Training worker ${index + 1} was sent step ${task.step + 1} before its parameters were published; this is a bug, please report it.`);
@@ -150,7 +152,7 @@ export async function startTrainWorker(data: TrainWorkerData): Promise<TrainWork
         }
         // Release: the main thread reads this row only after it sees this stamp.
         Atomics.store(stamps, index, task.step + 1);
-        return { numbers, missing };
+        return { numbers, missing, busyMs: performance.now() - start };
       } finally {
         tf.dispose([input, target]);
       }

@@ -54,6 +54,23 @@ export interface SummedGradients {
   readonly missing: ReadonlySet<string>;
 }
 
+/**
+ * Where the last step's time went, in ms of this thread's clock: what the
+ * data-parallel step adds to its workers' own time (bench/train-workers.bench.ts).
+ */
+export interface StepTimes {
+  /** Reading the parameters and publishing them to shared memory. */
+  readonly publishMs: number;
+  /** Splitting the batch, posting the parts, until the last reply arrived. */
+  readonly waitMs: number;
+  /** Each active worker's own time on its part (`TrainWorker.step`). */
+  readonly busyMs: readonly number[];
+  /** Summing the gradient rows. */
+  readonly sumMs: number;
+  /** Making the gradient tensors and the optimizer update (0 from `gradients`). */
+  readonly applyMs: number;
+}
+
 /** A running group of training workers. */
 export interface DataParallelTrainer {
   readonly workers: number;
@@ -74,6 +91,8 @@ export interface DataParallelTrainer {
   step(input: PlainBatch, target: PlainBatch, step: number, variables: Readonly<Record<string, Variable>>, optimizer: tf.Optimizer): Promise<PerceptualLossNumbers>;
   /** Stops the workers. */
   close(): Promise<void>;
+  /** The time split of the last `gradients` or `step` call; null before the first. */
+  readonly lastStepTimes: StepTimes | null;
 }
 
 /** The error of a worker that died: what happened, and that the newest checkpoint stays. */
@@ -169,6 +188,7 @@ export async function startDataParallel(init: DataParallelInit): Promise<DataPar
   const params = new Float32Array(paramsBuffer);
   const stamps = new Int32Array(stampsBuffer);
   const rows = Array.from({ length: workers }, (_, k) => new Float32Array(gradsBuffer, k * total * Float32Array.BYTES_PER_ELEMENT, total));
+  const accumulator = new Float64Array(total);
   const summed = new Float32Array(total);
   const channels: Channel[] = [];
   const close = async (): Promise<void> => {
@@ -190,7 +210,9 @@ export async function startDataParallel(init: DataParallelInit): Promise<DataPar
     throw error;
   }
 
+  let lastStepTimes: StepTimes | null = null;
   const gradients = async (input: PlainBatch, target: PlainBatch, step: number, variables: Readonly<Record<string, Variable>>): Promise<SummedGradients> => {
+    const start = performance.now();
     const names = Object.keys(variables);
     if (names.length !== slots.length || names.some((name) => !slotOf.has(name))) {
       throw perceptualError('E_WEIGHTS_MISMATCH', `The parameters (${names.join(', ')}) are not those of the ${arch.task} network the workers were started for; this is a bug, please report it.`);
@@ -198,6 +220,7 @@ export async function startDataParallel(init: DataParallelInit): Promise<DataPar
     for (const name of names) params.set((await variables[name]!.data()) as Float32Array, slotOf.get(name)!.offset);
     // Release: a worker that sees this stamp sees the parameters written above.
     Atomics.store(stamps, workers, step + 1);
+    const published = performance.now();
     const sizes = partSizes(input.shape[0], workers);
     const shares = partShares(sizes);
     const inputs = splitBatch(input, sizes);
@@ -210,6 +233,7 @@ export async function startDataParallel(init: DataParallelInit): Promise<DataPar
       channels[k]!.worker.postMessage(task, moved);
       return reply;
     }));
+    const replied = performance.now();
     const parts: PerceptualLossNumbers[] = [];
     const missingIn = new Map<string, number>();
     for (const [i, reply] of replies.entries()) {
@@ -223,13 +247,18 @@ export async function startDataParallel(init: DataParallelInit): Promise<DataPar
     // A gradient one part lacks is zero there; only one no part has is left out of the update.
     const missing = new Set([...missingIn].filter(([, count]) => count === replies.length).map(([name]) => name));
     // Summed in float64 in worker order, so the result does not depend on which reply came first.
+    // Row by row into a float64 accumulator: the same additions as element by element, in one pass per row.
     const activeShares = active.map((k) => shares[k]!);
-    for (let i = 0; i < total; i++) {
-      let sum = 0;
-      for (const [j, k] of active.entries()) sum += activeShares[j]! * rows[k]![i]!;
-      summed[i] = sum;
+    accumulator.fill(0);
+    for (const [j, k] of active.entries()) {
+      const row = rows[k]!;
+      const share = activeShares[j]!;
+      for (let i = 0; i < total; i++) accumulator[i]! += share * row[i]!;
     }
+    summed.set(accumulator);
     const grads = Object.fromEntries(slots.map((slot) => [slot.name, summed.subarray(slot.offset, slot.offset + slot.size)]));
+    const busyMs = replies.map((reply) => (reply.kind === 'step' ? reply.busyMs : NaN));
+    lastStepTimes = { publishMs: published - start, waitMs: replied - published, busyMs, sumMs: performance.now() - replied, applyMs: 0 };
     return { numbers: combineLossNumbers(parts, activeShares), grads, missing };
   };
 
@@ -240,6 +269,7 @@ export async function startDataParallel(init: DataParallelInit): Promise<DataPar
     async step(input, target, step, variables, optimizer) {
       const { numbers, grads, missing } = await gradients(input, target, step, variables);
       checkFiniteLoss(numbers, step);
+      const start = performance.now();
       // In the variables' order, as tf.variableGrads gives them: Adam creates its moments in this order (adam-state.ts).
       const named: tf.NamedTensorMap = {};
       try {
@@ -248,9 +278,13 @@ export async function startDataParallel(init: DataParallelInit): Promise<DataPar
       } finally {
         tf.dispose(Object.values(named));
       }
+      lastStepTimes = { ...lastStepTimes!, applyMs: performance.now() - start };
       return numbers;
     },
     close,
+    get lastStepTimes() {
+      return lastStepTimes;
+    },
   };
 }
 

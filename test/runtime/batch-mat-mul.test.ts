@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { GRAM_MIN_SHARED } from '../../src/runtime/kernels/batch-mat-mul.js';
+import { GRAM_MIN_SHARED, makeBatchMatMulConfig } from '../../src/runtime/kernels/batch-mat-mul.js';
 import { stockKernel } from '../../src/runtime/kernels/register-kernels.js';
 import { useBackend } from '../helpers/backends.js';
 import { assertNoLeaks } from '../helpers/leaks.js';
@@ -71,6 +71,55 @@ test('wasm BatchMatMul matches a float64 loop and the stock kernel for every tra
     got.dispose();
     assert.is(tf.memory().numTensors, before, 'no tensor leaks');
     tf.dispose([a, b]);
+  }
+});
+
+test('a batch of equal-shaped pairs runs one matrix at a time: each equals the stock kernel on that pair alone, every transpose combination', async () => {
+  await useBackend('wasm');
+  const stock = stockKernel('wasm', tf.BatchMatMul)!;
+  const backend = tf.backend();
+  const [m, k, n] = [6, 9, 4];
+  // [3] and [2, 2] batch axes: the rank-4 case checks that the batch axes, not only the first, are walked.
+  for (const dims of [[3], [2, 2]]) {
+    const count = dims.reduce((x, y) => x * y, 1);
+    for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      const aShape = [...dims, ...(tA ? [k, m] : [m, k])];
+      const bShape = [...dims, ...(tB ? [n, k] : [k, n])];
+      const av = lcgValues(count * m * k, 7);
+      const bv = lcgValues(count * k * n, 8);
+      const a = tf.tensor(av, aShape);
+      const b = tf.tensor(bv, bShape);
+      const before = tf.memory();
+      const got = tf.matMul(a, b, tA, tB);
+      assert.equal(got.shape, [...dims, m, n]);
+      const data = await got.data();
+      got.dispose();
+      assert.is(tf.memory().numTensors, before.numTensors, 'no tensor leaks');
+      assert.is(tf.memory().numBytes, before.numBytes, 'no bytes left behind');
+      for (let t = 0; t < count; t++) {
+        const aOne = av.subarray(t * m * k, (t + 1) * m * k);
+        const bOne = bv.subarray(t * k * n, (t + 1) * k * n);
+        const expected = reference(aOne, [1, ...aShape.slice(-2)], bOne, [1, ...bShape.slice(-2)], tA, tB);
+        const one = tf.tidy(() => [tf.tensor3d(aOne, [1, ...aShape.slice(-2)] as [number, number, number]), tf.tensor3d(bOne, [1, ...bShape.slice(-2)] as [number, number, number])]);
+        const info = stock.kernelFunc({ inputs: { a: one[0]!, b: one[1]! }, backend, attrs: { transposeA: tA, transposeB: tB } }) as tf.TensorInfo;
+        const alone = backend.readSync(info.dataId) as Float32Array;
+        backend.disposeData(info.dataId);
+        tf.dispose(one);
+        for (let i = 0; i < m * n; i++) {
+          const value = data[t * m * n + i]!;
+          assert.ok(Math.abs(value - expected[i]!) <= 1e-5 * (1 + Math.abs(expected[i]!)), `${dims} tA=${tA} tB=${tB} matrix ${t} [${i}]: ${value} vs ${expected[i]}`);
+          if (!tA && !tB && value !== alone[i]) assert.unreachable(`${dims} matrix ${t} [${i}]: ${value} in the batch, ${alone[i]} alone`);
+        }
+      }
+      // The route: the stock kernel is called once per matrix, with batch-1 operands.
+      const shapes: number[][] = [];
+      const spied = makeBatchMatMulConfig({ ...stock, kernelFunc: (args) => (shapes.push([...(args.inputs['a'] as tf.TensorInfo).shape]), stock.kernelFunc(args)) });
+      const routed = spied.kernelFunc({ inputs: { a, b }, backend, attrs: { transposeA: tA, transposeB: tB } }) as tf.TensorInfo;
+      assert.equal(backend.readSync(routed.dataId), data);
+      backend.disposeData(routed.dataId);
+      assert.equal(shapes, Array.from({ length: count }, () => [1, m, k]));
+      tf.dispose([a, b]);
+    }
   }
 });
 

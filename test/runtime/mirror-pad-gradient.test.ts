@@ -3,11 +3,15 @@
  * tf.grad through tf.mirrorPad equals the exact adjoint computed by plain
  * index arithmetic (every padded cell adds its upstream value onto the pixel
  * it copies), for reflect and symmetric, 1-D to 4-D, asymmetric paddings,
- * on cpu and wasm; and it is what selectBackend registers.
+ * on cpu and wasm; and it is what selectBackend registers. On wasm it runs as
+ * one kernel (src/runtime/kernels/mirror-pad-adjoint.ts), which must equal the
+ * gradient composed from tfjs ops on a training-sized batch.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { MIRROR_PAD_ADJOINT_KERNEL } from '../../src/runtime/kernel-names.js';
+import { mirrorPadAdjoint } from '../../src/runtime/mirror-pad-gradient.js';
 import { TEST_BACKENDS, useBackend } from '../helpers/backends.js';
 
 /** Source index in [0, n) of padded index p (p in [-before, n + after)). */
@@ -66,5 +70,29 @@ for (const backend of TEST_BACKENDS) {
     }
   });
 }
+
+test('wasm: the gradient runs as one kernel, without slices, and equals the composed ops on a batch of feature maps', async () => {
+  await useBackend('wasm');
+  // A style network's first padded conv input, smaller: a batch of 3, reflect 4 px, 16 channels.
+  const shape = [3, 20, 18, 16];
+  const paddings: [number, number][] = [[0, 0], [4, 4], [4, 4], [0, 0]];
+  const size = shape.reduce((a, b) => a * b, 1);
+  const x = tf.tensor(Float32Array.from({ length: size }, (_, i) => Math.sin(0.37 * i)), shape);
+  const dy = tf.tensor(Float32Array.from({ length: 3 * 28 * 26 * 16 }, (_, i) => Math.cos(0.11 * i) + 0.01 * (i % 7)), [3, 28, 26, 16]);
+  const before = tf.memory().numTensors;
+  const grad = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.mirrorPad(v, paddings, 'reflect'), dy)));
+  const profile = await tf.profile(() => tf.tidy(() => grad(x)));
+  tf.dispose(profile.result as tf.Tensor);
+  const names = profile.kernels.map((k) => k.name);
+  assert.ok(names.includes(MIRROR_PAD_ADJOINT_KERNEL), `kernels run: ${names.join(', ')}`);
+  assert.not.ok(names.includes('Slice'), 'no slices');
+  const one = grad(x);
+  const composed = mirrorPadAdjoint(dy, paddings, 'reflect');
+  const [a, b] = [one.dataSync(), composed.dataSync()];
+  for (let i = 0; i < size; i++) assert.ok(Math.abs(a[i]! - b[i]!) <= 1e-5 * (1 + Math.abs(b[i]!)), `[${i}]: kernel ${a[i]}, composed ${b[i]}`);
+  tf.dispose([one, composed]);
+  assert.is(tf.memory().numTensors, before, 'no tensors left behind');
+  tf.dispose([x, dy]);
+});
 
 test.run();

@@ -117,8 +117,14 @@ test('one step on 2 workers (batch 3 split 2 + 1): the loss, gradients and updat
   const optimizers = [tf.train.adam(resolved.lr), tf.train.adam(resolved.lr)];
   const held: tf.Tensor[] = [];
   try {
+    assert.is(trainer.lastStepTimes, null);
     const summed = await trainer.gradients(batch, batch, 0, there);
     assert.is(summed.missing.size, 0);
+    // The time split: both workers' own times lie inside this thread's wait for them; no update yet.
+    const times = trainer.lastStepTimes!;
+    assert.is(times.busyMs.length, 2);
+    for (const busy of times.busyMs) assert.ok(busy > 0 && busy <= times.waitMs, `worker busy ${busy} ms, waited ${times.waitMs} ms`);
+    assert.is(times.applyMs, 0);
     const whole = await computeGradients(context, x, x);
     const byPart = [await computeGradients(context, parts[0]!, parts[0]!), await computeGradients(context, parts[1]!, parts[1]!)];
     held.push(...Object.values(whole.grads), ...byPart.flatMap((p) => Object.values(p.grads)));
@@ -163,6 +169,7 @@ test('one step on 2 workers (batch 3 split 2 + 1): the loss, gradients and updat
       const a = await trainStep({ ...context, optimizer: optimizers[0]! }, x, x, step);
       const b = await trainer.step(batch, batch, step, there, optimizers[1]!);
       assert.ok(Math.abs(a.total - b.total) <= 1e-4 * a.total, `step ${step + 1} total: ${a.total} here, ${b.total} on workers`);
+      assert.ok(trainer.lastStepTimes!.applyMs > 0);
     }
     for (const [name, variable] of Object.entries(here)) {
       if (noise.includes(name)) continue;

@@ -17,6 +17,12 @@
  * pixel) runs on perceptual's kernel instead (wasm/src/gram.c), which adds
  * float32 block products in float64: XNNPACK's single float32 accumulator
  * per entry made style losses disagree with the CPU backend (wasm/README.md).
+ *
+ * The stock kernel runs XNNPACK only for a batch of one and a plain loop
+ * otherwise, several times slower per matrix (bench/RESULTS.md, "Training
+ * step profile"); the Gram gradients of a batch of images, F dG, are such
+ * calls. A batch of equal-shaped pairs is therefore run one matrix at a time
+ * on the stock kernel, each copied in and out of the batch.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Intermediates, runBackendKernel } from './run-backend-kernel.js';
@@ -57,9 +63,49 @@ function blockedTransposeAProduct(a: tf.TensorInfo, b: tf.TensorInfo, backend: o
   return y;
 }
 
+/** The shape without its last two axes, and the count of matrices it holds. */
+function batchOf(x: tf.TensorInfo): { dims: number[]; size: number } {
+  const dims = x.shape.slice(0, -2);
+  return { dims, size: tf.util.sizeFromShape(dims) };
+}
+
+/**
+ * a b (neither transposed) one matrix at a time on the stock kernel, when
+ * both hold the same batch of more than one matrix; else undefined.
+ */
+function productPerMatrix(a: tf.TensorInfo, b: tf.TensorInfo, backend: object, stock: tf.KernelConfig): tf.TensorInfo | undefined {
+  const batch = batchOf(a);
+  if (a.shape.length < 3 || batch.size < 2 || !tf.util.arraysEqual(batch.dims, batchOf(b).dims)) return undefined;
+  const [m, k] = a.shape.slice(-2) as [number, number];
+  const n = b.shape[b.shape.length - 1]!;
+  const heap = backend as WasmBackendHeap;
+  const y = heap.makeOutput([...batch.dims, m, n], 'float32');
+  const attrs = { transposeA: false, transposeB: false } as unknown as tf.NamedAttrMap;
+  const temp = new Intermediates(backend);
+  try {
+    for (let i = 0; i < batch.size; i++) {
+      try {
+        const ai = temp.add(heap.makeOutput([1, m, k], 'float32'));
+        const bi = temp.add(heap.makeOutput([1, k, n], 'float32'));
+        // Views taken after the allocations above (an allocation may grow the heap and detach older views).
+        heap.typedArrayFromHeap(ai).set(heap.typedArrayFromHeap(a).subarray(i * m * k, (i + 1) * m * k));
+        heap.typedArrayFromHeap(bi).set(heap.typedArrayFromHeap(b).subarray(i * k * n, (i + 1) * k * n));
+        const yi = temp.add(stock.kernelFunc({ inputs: { a: ai, b: bi }, backend, attrs }) as tf.TensorInfo);
+        heap.typedArrayFromHeap(y).set(heap.typedArrayFromHeap(yi), i * m * n);
+      } finally {
+        temp.dispose(); // this matrix's copies and product, before the next are allocated
+      }
+    }
+    return y;
+  } catch (error) {
+    heap.disposeData(y.dataId);
+    throw error;
+  }
+}
+
 /** Options of {@link makeBatchMatMulConfig}. */
 export interface BatchMatMulOptions {
-  /** Whether a^T b over a long shared axis runs on the blocked kernel (default true; false is the previous path, for benchmarks). */
+  /** Whether a^T b over a long shared axis runs on the blocked kernel and batches run one matrix at a time (default true; false is the previous path, for benchmarks). */
   readonly blocked?: boolean;
 }
 
@@ -73,14 +119,15 @@ export function makeBatchMatMulConfig(stock: tf.KernelConfig, options: BatchMatM
     const { inputs, backend, attrs } = args;
     const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = attrs as unknown as tf.BatchMatMulAttrs;
-    if ((!transposeA && !transposeB) || a.dtype !== 'float32' || b.dtype !== 'float32') return stock.kernelFunc(args);
+    if (a.dtype !== 'float32' || b.dtype !== 'float32') return stock.kernelFunc(args);
     const blocked = useBlocked && transposeA && !transposeB ? blockedTransposeAProduct(a, b, backend) : undefined;
     if (blocked !== undefined) return blocked;
     const temp = new Intermediates(backend);
     try {
       const a2 = transposeA ? temp.add(transposeLastTwo(a, backend)) : a;
       const b2 = transposeB ? temp.add(transposeLastTwo(b, backend)) : b;
-      return stock.kernelFunc({ inputs: { a: a2, b: b2 }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } });
+      const perMatrix = useBlocked ? productPerMatrix(a2, b2, backend, stock) : undefined;
+      return perMatrix ?? stock.kernelFunc({ inputs: { a: a2, b: b2 }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } });
     } finally {
       temp.dispose();
     }

@@ -8,7 +8,8 @@
  *   which Gram matrices and matMul gradients use); `Mean`/`Sum` summed in
  *   float64 across blocks, without a transpose; `Conv2D` on perceptual's
  *   SIMD kernels where they apply (Winograd, RGB output); a `MaxPoolGrad`
- *   that breaks ties as the CPU backend does; and `PerceptualInstanceNorm`;
+ *   that breaks ties as the CPU backend does; `PerceptualInstanceNorm`; and
+ *   `PerceptualMirrorPadAdjoint` (the MirrorPad gradient in one pass);
  * - cpu: a `Conv2DBackpropFilter` composed from its conv2d instead of the
  *   stock per-element loop (bench/RESULTS.md, "Convolution gradients on WASM";
  *   its `Conv2DBackpropInput` is already as fast as its conv2d).
@@ -16,13 +17,14 @@
  * kernels and before `tf.setBackend` runs the kernels' setup functions.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { INSTANCE_NORM_KERNEL } from '../kernel-names.js';
+import { INSTANCE_NORM_KERNEL, MIRROR_PAD_ADJOINT_KERNEL } from '../kernel-names.js';
 import { makeConv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { makeConv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { makeBatchMatMulConfig } from './batch-mat-mul.js';
 import { makeConv2DConfig } from './conv2d-simd.js';
 import { makeInstanceNormConfig } from './instance-norm.js';
 import { makeMaxPoolGradConfig } from './max-pool-grad.js';
+import { makeMirrorPadAdjointConfig } from './mirror-pad-adjoint.js';
 import { makeReduceSumConfig } from './reduce-sum.js';
 
 /**
@@ -95,6 +97,10 @@ export function registerKernels(backendName: string): string[] {
   if (backendName === 'wasm' && !isOurs(tf.getKernel(INSTANCE_NORM_KERNEL, backendName))) {
     install(makeInstanceNormConfig());
     registered.push(INSTANCE_NORM_KERNEL);
+  }
+  if (backendName === 'wasm' && !isOurs(tf.getKernel(MIRROR_PAD_ADJOINT_KERNEL, backendName))) {
+    install(makeMirrorPadAdjointConfig());
+    registered.push(MIRROR_PAD_ADJOINT_KERNEL);
   }
   // wasm Mean/Sum over a contiguous run of axes, float64 across blocks and without a transpose: reduce-sum.ts.
   for (const name of [tf.Mean, tf.Sum]) {
