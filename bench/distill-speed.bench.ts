@@ -7,16 +7,18 @@
  * `perceptual eval distill` runs them (`inferImage`, whole image, 8-bit in
  * and out); round r uses photo r of the folder (cycling), reduced so its
  * long side is at most `--max-side`. `eval distill` itself times one model's
- * runs after the other's, per photo.
+ * runs after the other's, per photo. `--square N` instead reduces each photo
+ * so that its short side is N and cuts the centre N x N square (the issue's
+ * 256x256 measure on real photos).
  *
  * Run: node --import tsx bench/distill-speed.bench.ts [--teacher ../shared/data/ml5-style/wave] [--student wave]
- *        [--images ../shared/data/images/kodak] [--max-side 512] [--rounds 7] [--warmup 1]
+ *        [--images ../shared/data/images/kodak] [--max-side 512 | --square 256] [--rounds 7] [--warmup 1]
  */
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { listImages, readFloatImage } from '../src/eval/image-folder.js';
 import { inferImage, loadTransformModel, quantizeImage, resolveModel, type RgbImage, selectBackend, type TransformModel } from '../src/index.js';
-import { downscaleRgb } from '../src/infer/rgb-image.js';
+import { cutRgb, downscaleRgb } from '../src/infer/rgb-image.js';
 import { argument } from './bench-args.js';
 import { hostReport } from './host.js';
 import { type Contestant, formatRatio, interleave, summarize } from './interleave.js';
@@ -26,6 +28,7 @@ async function main(): Promise<void> {
   const student = argument('student', 'wave');
   const imagesDir = argument('images', '../shared/data/images/kodak');
   const maxSide = Number(argument('max-side', '512'));
+  const square = Number(argument('square', '0'));
   const rounds = Number(argument('rounds', '7'));
   const warmup = Number(argument('warmup', '1'));
   if (!existsSync(teacherPath) || !existsSync(imagesDir)) {
@@ -39,7 +42,17 @@ async function main(): Promise<void> {
   const names = await listImages(imagesDir, 'held-out photo');
   const photos: RgbImage[] = [];
   // Only the photos the rounds use (warm-up rounds included) are read.
-  for (const name of names.slice(0, warmup + rounds)) photos.push(downscaleRgb(quantizeImage(await readFloatImage(imagesDir, name), name), maxSide));
+  for (const name of names.slice(0, warmup + rounds)) {
+    const photo = quantizeImage(await readFloatImage(imagesDir, name), name);
+    if (square > 0) {
+      const reduced = downscaleRgb(photo, Math.ceil((square * Math.max(photo.width, photo.height)) / Math.min(photo.width, photo.height)));
+      const x = Math.floor((reduced.width - square) / 2);
+      const y = Math.floor((reduced.height - square) / 2);
+      photos.push(cutRgb(reduced, { x, y, width: square, height: square }));
+    } else {
+      photos.push(downscaleRgb(photo, maxSide));
+    }
+  }
   const models: Array<{ name: string; model: TransformModel }> = [];
   try {
     for (const [name, path] of [['teacher', teacherPath], ['student', student]] as const) {
@@ -67,7 +80,8 @@ async function main(): Promise<void> {
     const result = await interleave(contestants, { rounds, warmupRounds: warmup });
     if (result.failures.size > 0) throw new Error([...result.failures].map(([name, why]) => `${name}: ${why}`).join('; '));
     const [teacher, studentRow] = summarize(result, 'student');
-    console.log(`\n${rounds} rounds after ${warmup} warm-up, photos of ${imagesDir} at most ${maxSide} px on the long side (${photos.map((p) => `${p.width}x${p.height}`).join(', ')})\n`);
+    const sizing = square > 0 ? `centre ${square}x${square} squares` : `at most ${maxSide} px on the long side`;
+    console.log(`\n${rounds} rounds after ${warmup} warm-up, photos of ${imagesDir}, ${sizing} (${photos.map((p) => `${p.width}x${p.height}`).join(', ')})\n`);
     console.log('| model | ms per photo, median (every round) | teacher / student, same round (range) | ratio of medians |');
     console.log('| --- | --- | --- | --- |');
     console.log(`| teacher | ${teacher!.medianMs.toFixed(0)} (${teacher!.ms.map((t) => t.toFixed(0)).join(', ')}) | **${formatRatio(teacher!.vsBase)}** | ${teacher!.vsBase?.ofMedians.toFixed(2) ?? '-'} |`);

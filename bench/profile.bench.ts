@@ -3,11 +3,13 @@
  * (width 1, random weights) on tfjs-wasm: time per kernel name and per kernel
  * and input shape, from `tf.profile` (wall time per kernel on wasm). What the
  * "before / after" profile rows in bench/RESULTS.md were read from.
+ * `--model NAME|FILE` profiles a trained style model instead (a bundled
+ * name such as the real-time `wave`, or a file).
  *
- * Run: node --import tsx bench/profile.bench.ts [--upsample resize|transpose] [--size 256] [--top 25]
+ * Run: node --import tsx bench/profile.bench.ts [--upsample resize|transpose] [--size 256] [--top 25] [--model NAME|FILE]
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { initParams, resolveStyleArch, selectBackend, transform } from '../src/index.js';
+import { initParams, loadTransformModel, resolveModel, resolveStyleArch, selectBackend, transform } from '../src/index.js';
 import { argument } from './bench-args.js';
 
 async function main(): Promise<void> {
@@ -15,8 +17,9 @@ async function main(): Promise<void> {
   const size = Number(argument('size', '256'));
   const top = Number(argument('top', '25'));
   await selectBackend({ backend: 'wasm', purpose: 'infer' });
+  const named = argument('model', '');
   const arch = resolveStyleArch({ upsample });
-  const model = { arch, params: initParams(arch, 0), provenance: {} };
+  const model = named ? await loadTransformModel(await resolveModel(named, { task: 'style' })) : { arch, params: initParams(arch, 0), provenance: {} };
   const image = tf.randomUniform([1, size, size, 3]) as tf.Tensor4D;
   const forward = async (): Promise<void> => {
     const out = transform(model, image, { lean: true });
@@ -38,7 +41,7 @@ async function main(): Promise<void> {
     byShape.set(key, (byShape.get(key) ?? 0) + ms);
   }
   const total = [...byName.values()].reduce((a, b) => a + b, 0);
-  console.log(`profiled forward (${upsample}, ${size}x${size}): kernels sum to ${total.toFixed(0)} ms`);
+  console.log(`profiled forward (${named || upsample}, ${size}x${size}): kernels sum to ${total.toFixed(0)} ms`);
   for (const [name, ms] of [...byName].sort((a, b) => b[1] - a[1])) console.log(`${ms.toFixed(1).padStart(8)}  ${name}`);
   console.log('by kernel and input shape:');
   for (const [key, ms] of [...byShape].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${ms.toFixed(1).padStart(8)}  ${key}`);

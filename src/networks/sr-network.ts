@@ -24,6 +24,7 @@ import { conv2dPadded } from './layers/conv.js';
 import { param } from './layers/param.js';
 import { bicubicUpsampleTf, depthToSpace } from './layers/pixel-shuffle.js';
 import { runSteps, type NetworkStep } from './layers/sequential.js';
+import { halfTanh, unitTanh } from './layers/tanh-output.js';
 import { upsampleResizeConv, upsampleTranspose } from './layers/upsample.js';
 
 /** Number of 2x upsampling stages: log2(scale), none for the sub-pixel head. */
@@ -92,8 +93,8 @@ export function srSteps(arch: SrArch, params: Params, execution: MapPadding = wh
   steps.push({
     name: 'output',
     run: (o, input) => {
-      if (arch.skip === 'none') return tf.add(tf.mul(tf.tanh(o), 0.5), 0.5);
-      return tf.clipByValue(tf.add(skipUpsample(arch, input), tf.mul(tf.tanh(o), 0.5)), 0, 1) as Tensor4D;
+      if (arch.skip === 'none') return unitTanh(o);
+      return tf.clipByValue(tf.add(skipUpsample(arch, input), halfTanh(o)), 0, 1) as Tensor4D;
     },
   });
   return steps;

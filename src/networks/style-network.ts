@@ -18,6 +18,7 @@ import { conv2dPadded, type ConvPadding } from './layers/conv.js';
 import { param } from './layers/param.js';
 import { reflectionPad } from './layers/reflection-pad.js';
 import { runSteps, type NetworkStep } from './layers/sequential.js';
+import { unitTanh } from './layers/tanh-output.js';
 import { upsampleResizeConv, upsampleTranspose } from './layers/upsample.js';
 
 /** Instance-norm epsilon per variant (FORMAT.md section 3 for ml5). */
@@ -118,7 +119,7 @@ export function styleSteps(arch: StyleArch, params: Params, execution: NetworkEx
     run: (o) =>
       arch.variant === 'ml5'
         ? tf.div(tf.clipByValue(tf.add(tf.mul(tf.tanh(o), 150), 127.5), 0, 255), 255)
-        : tf.add(tf.mul(tf.tanh(o), 0.5), 0.5),
+        : unitTanh(o),
   });
   return steps;
 }

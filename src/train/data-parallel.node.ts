@@ -246,8 +246,7 @@ export async function startDataParallel(init: DataParallelInit): Promise<DataPar
     }
     // A gradient one part lacks is zero there; only one no part has is left out of the update.
     const missing = new Set([...missingIn].filter(([, count]) => count === replies.length).map(([name]) => name));
-    // Summed in float64 in worker order, so the result does not depend on which reply came first.
-    // Row by row into a float64 accumulator: the same additions as element by element, in one pass per row.
+    // Summed in float64 in worker order (so the result does not depend on which reply came first), one row at a time.
     const activeShares = active.map((k) => shares[k]!);
     accumulator.fill(0);
     for (const [j, k] of active.entries()) {
