@@ -10,8 +10,8 @@ node --import tsx src/cli/main.ts train distill --backend wasm --teacher $D/ml5-
   --checkpoint-every 250 --preview-every 500 \
   --out runs/wave-rt/wave-rt.safetensors --run-dir runs/wave-rt
 cp runs/wave-rt/wave-rt.safetensors models/wave.safetensors
-# Since 2026-12-03 the bundled file is step 2363: runs/wave-rt/config.json was given "teacherMargin": 32
-# by hand and the run resumed with two workers (stopped with SIGTERM, which writes a checkpoint), then:
+# Since 2026-12-03 the bundled file is step 4435: runs/wave-rt/config.json was given "teacherMargin": 32
+# by hand and the run resumed with two workers twice (each stopped with SIGTERM, which writes a checkpoint), then:
 node --import tsx src/cli/main.ts train distill --resume runs/wave-rt --workers 2
-node --import tsx src/cli/main.ts train export runs/wave-rt --step 2363 --out models/wave.safetensors
+node --import tsx src/cli/main.ts train export runs/wave-rt --step 4435 --out models/wave.safetensors
 node --import tsx scripts/contact-sheet.ts style --models wave --ml5 wave --backend wasm -o models/wave.contact.png
