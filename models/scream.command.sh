@@ -12,5 +12,7 @@ node --import tsx src/cli/main.ts train style --backend wasm --workers 2 --style
   --image-size 128 --batch-size 4 --lr 1e-3 --iterations 1600 --seed 13 \
   --checkpoint-every 100 --keep-checkpoints 30 --preview-every 100 \
   --out $R/scream.safetensors --run-dir $R
-node --import tsx src/cli/main.ts train export $R --step 1600 --out models/scream.safetensors
+# Resumed after step 1600 with more iterations, stopped with SIGTERM at step 3612 (a checkpoint is written):
+node --import tsx src/cli/main.ts train style --resume $R --iterations 4000 --workers 2
+node --import tsx src/cli/main.ts train export $R --step 3612 --out models/scream.safetensors
 node --import tsx scripts/contact-sheet.ts style --models scream --backend wasm -o models/scream.contact.png
