@@ -235,6 +235,7 @@ export async function startDataParallel(init: DataParallelInit): Promise<DataPar
     }));
     const replied = performance.now();
     const parts: PerceptualLossNumbers[] = [];
+    const busyMs: number[] = [];
     const missingIn = new Map<string, number>();
     for (const [i, reply] of replies.entries()) {
       if (reply.kind === 'error') throw receivedError(reply.error);
@@ -242,6 +243,7 @@ export async function startDataParallel(init: DataParallelInit): Promise<DataPar
         throw perceptualError('E_WORKER_CRASHED', `Training worker ${active[i]! + 1} answered step ${step + 1} out of turn; this is a bug, please report it.`);
       }
       parts.push(reply.numbers);
+      busyMs.push(reply.busyMs);
       for (const name of reply.missing) missingIn.set(name, (missingIn.get(name) ?? 0) + 1);
     }
     // A gradient one part lacks is zero there; only one no part has is left out of the update.
@@ -256,7 +258,6 @@ export async function startDataParallel(init: DataParallelInit): Promise<DataPar
     }
     summed.set(accumulator);
     const grads = Object.fromEntries(slots.map((slot) => [slot.name, summed.subarray(slot.offset, slot.offset + slot.size)]));
-    const busyMs = replies.map((reply) => (reply.kind === 'step' ? reply.busyMs : NaN));
     lastStepTimes = { publishMs: published - start, waitMs: replied - published, busyMs, sumMs: performance.now() - replied, applyMs: 0 };
     return { numbers: combineLossNumbers(parts, activeShares), grads, missing };
   };

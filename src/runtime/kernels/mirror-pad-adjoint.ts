@@ -19,7 +19,7 @@ import type { WasmBackendHeap } from './wasm-heap.js';
  * The index of x that padded index `p` copies along an axis of length `n`
  * padded by `before` (reflect: the edge is not repeated; symmetric: it is).
  */
-export function mirroredIndex(p: number, n: number, before: number, mode: 'reflect' | 'symmetric'): number {
+function mirroredIndex(p: number, n: number, before: number, mode: 'reflect' | 'symmetric'): number {
   const q = p - before;
   const shift = mode === 'reflect' ? 0 : 1;
   if (q < 0) return -q - shift;
@@ -31,7 +31,7 @@ export function mirroredIndex(p: number, n: number, before: number, mode: 'refle
  * Adds each element of `dy` (shape `dyShape`, the padded shape) onto the
  * element of `dx` (zeroed by the caller, the unpadded shape) it was copied from.
  */
-export function foldMirrorPad(dy: Float32Array, dyShape: readonly number[], paddings: ReadonlyArray<readonly [number, number]>, mode: 'reflect' | 'symmetric', dx: Float32Array): void {
+function foldMirrorPad(dy: Float32Array, dyShape: readonly number[], paddings: ReadonlyArray<readonly [number, number]>, mode: 'reflect' | 'symmetric', dx: Float32Array): void {
   const rank = dyShape.length;
   // Axes after the last padded one are copied whole: one run of `inner` elements per outer index.
   let lastPadded = -1;
