@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import tfjsSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm';
 import kernels from '../wasm/perceptual-kernels.wasm';
-import rainPrincess from '../models/rain_princess.safetensors';
+import laMuse from '../models/la_muse.safetensors';
 import wave from '../models/wave.safetensors';
 import srX4 from '../models/sr-x4.safetensors';
 import { simdKernelsStatus } from '../src/runtime/kernels/simd-kernels.js';
@@ -22,7 +22,7 @@ import { createEdgeWorker } from '../src/serve/edge-service.js';
 declare const Deno: { memoryUsage(): { heapUsed: number; external: number } } | undefined;
 
 // Limits raised so sizes past the defaults can be measured.
-const worker = createEdgeWorker({ models: { rain_princess: rainPrincess, wave, 'sr-x4': srX4 }, wasm: { tfjsSimd, kernels }, maxPixels: 8192 * 8192, maxBodyBytes: 256 * 1024 * 1024 });
+const worker = createEdgeWorker({ models: { la_muse: laMuse, wave, 'sr-x4': srX4 }, wasm: { tfjsSimd, kernels }, maxPixels: 8192 * 8192, maxBodyBytes: 256 * 1024 * 1024 });
 
 export default {
   async fetch(request: Request): Promise<Response> {

@@ -11,42 +11,31 @@
  * Run: node --import tsx bench/train-profile.bench.ts [--size 128] [--batches 2,4] [--width 1] [--blocks 5] [--top 25] [--backend wasm]
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { initParams, Random, resolvePerceptualLossOptions, resolveStyleArch, selectBackend, styleTargets } from '../src/index.js';
-import { loadRunLossNetwork } from '../src/train/run-inputs.js';
-import { resolveTrainOptions } from '../src/train/train-options.js';
+import { Random, selectBackend } from '../src/index.js';
 import { computeGradients } from '../src/train/train-step.js';
 import { argument } from './bench-args.js';
 import { hostReport } from './host.js';
+import { randomPixels, styleStepArguments, styleStepLoss, styleStepModel } from './style-train-step.js';
 
-const size = Number(argument('size', '128'));
+const stepArguments = styleStepArguments();
+const { size, width, blocks } = stepArguments;
 const batches = argument('batches', '2,4').split(',').map(Number);
-const width = Number(argument('width', '1'));
-const blocks = Number(argument('blocks', '5'));
 const top = Number(argument('top', '25'));
 
 async function main(): Promise<void> {
   const host = hostReport();
   for (const line of host.lines) console.log(line);
-  const runtime = await selectBackend({ purpose: 'train', backend: argument('backend', 'wasm') });
-  const options = resolveTrainOptions({
-    task: 'style', data: 'unused', out: 'unused.safetensors', style: 'unused.png', imageSize: size, batchSize: Math.max(...batches),
-    arch: { width, residualBlocks: blocks }, lossNetwork: 'vgg16', lossWeights: 'random', seed: 0,
-  });
-  const arch = resolveStyleArch({ width, residualBlocks: blocks });
-  const initial = initParams(arch, 0);
-  const variables = Object.fromEntries(Object.entries(initial).map(([k, v]) => [k, tf.variable(v, true, `bench-profile/${k}`)]));
-  tf.dispose(Object.values(initial));
-  const network = await loadRunLossNetwork(options);
-  const loss = resolvePerceptualLossOptions(options.loss, network.taps);
+  const runtime = await selectBackend({ purpose: 'train', backend: stepArguments.backend });
+  const { options, arch, variables } = styleStepModel(stepArguments, Math.max(...batches), 'bench-profile');
   const random = new Random(1);
-  const style = tf.tensor4d(Float32Array.from({ length: size * size * 3 }, () => random.next()), [1, size, size, 3]);
-  const styleGrams = styleTargets(network, style, loss.styleLayers);
-  const context = { arch, variables, network, loss, styleGrams };
+  const style = tf.tensor4d(randomPixels(random, 1, size), [1, size, size, 3]);
+  const stepLoss = await styleStepLoss(options, style);
+  const context = { arch, variables, network: stepLoss.network, loss: stepLoss.loss, styleGrams: stepLoss.styleGrams };
   console.log(`style training step (loss + gradients) on ${runtime.backend}: ${size}x${size}, width ${width}, ${blocks} residual blocks, VGG-16 random weights, default style loss`);
 
   const byBatch = new Map<number, { wallMs: number; kernels: Map<string, number> }>();
   for (const batch of batches) {
-    const x = tf.tensor4d(Float32Array.from({ length: batch * size * size * 3 }, () => random.next()), [batch, size, size, 3]);
+    const x = tf.tensor4d(randomPixels(random, batch, size), [batch, size, size, 3]);
     const step = async (): Promise<void> => {
       const { grads } = await computeGradients(context, x, x);
       await Promise.all(Object.values(grads).map((g) => g.data()));
@@ -78,8 +67,8 @@ async function main(): Promise<void> {
   console.log(`| all kernels | ${batches.map((b) => `${sum(b).toFixed(0)}`).join(' | ')} | ${(sum(large) / sum(small)).toFixed(2)} |`);
   console.log(`| step wall time (profiled) | ${batches.map((b) => `${byBatch.get(b)!.wallMs.toFixed(0)}`).join(' | ')} | ${(byBatch.get(large)!.wallMs / byBatch.get(small)!.wallMs).toFixed(2)} |`);
   console.log(host.end());
-  tf.dispose([style, ...Object.values(styleGrams), ...Object.values(variables)]);
-  network.dispose();
+  tf.dispose([style, ...Object.values(variables)]);
+  stepLoss.dispose();
 }
 
 await main();

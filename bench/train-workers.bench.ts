@@ -19,57 +19,44 @@
  */
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { initParams, Random, resolvePerceptualLossOptions, resolveStyleArch, selectBackend, styleTargets } from '../src/index.js';
+import { Random, selectBackend } from '../src/index.js';
 import { startDataParallel } from '../src/train/data-parallel.node.js';
-import { loadRunLossNetwork } from '../src/train/run-inputs.js';
-import { resolveTrainOptions } from '../src/train/train-options.js';
 import { trainStep } from '../src/train/train-step.js';
 import { argument, median } from './bench-args.js';
 import { type ProcessContestant, type ServedContestant, serveContestant, startProcessContestant } from './contestant-process.js';
 import { hostReport } from './host.js';
 import { interleave, sameRoundRatios, summarize } from './interleave.js';
+import { randomPixels, styleStepArguments, styleStepLoss, styleStepModel } from './style-train-step.js';
 
 const CONTESTANT_FLAG = '--contestant';
-const size = Number(argument('size', '128'));
+const stepArguments = styleStepArguments();
+const { size, width, blocks } = stepArguments;
 const fullBatch = Number(argument('batch', '4'));
 const steps = Number(argument('steps', '3'));
-const width = Number(argument('width', '1'));
-const blocks = Number(argument('blocks', '5'));
-const backend = argument('backend', 'wasm');
 
 const HALF = 'half';
 
 /** In the configuration's own process: the trainer for `name` (a worker count, or HALF), after one warm-up step; a turn is one step. */
 async function setupTrainer(name: string): Promise<ServedContestant> {
-  const runtime = await selectBackend({ purpose: 'train', backend });
+  const runtime = await selectBackend({ purpose: 'train', backend: stepArguments.backend });
   const workers = name === HALF ? 1 : Number(name);
   const batchSize = name === HALF ? Math.ceil(fullBatch / 2) : fullBatch;
   const random = new Random(1);
-  const pixels = (n: number, side: number) => Float32Array.from({ length: n * side * side * 3 }, () => random.next());
-  const batch = { shape: [batchSize, size, size, 3] as [number, number, number, number], data: pixels(batchSize, size) };
-  const styleImage = { shape: [1, size, size, 3] as [number, number, number, number], data: pixels(1, size) };
-  const options = resolveTrainOptions({
-    task: 'style', data: 'unused', out: 'unused.safetensors', style: 'unused.png', imageSize: size, batchSize,
-    arch: { width, residualBlocks: blocks }, lossNetwork: 'vgg16', lossWeights: 'random', seed: 0, workers,
-  });
-  const arch = resolveStyleArch({ width, residualBlocks: blocks });
-  const initial = initParams(arch, 0);
-  const variables = Object.fromEntries(Object.entries(initial).map(([k, v]) => [k, tf.variable(v, true, `bench-workers-${workers}/${k}`)]));
-  tf.dispose(Object.values(initial));
+  const batch = { shape: [batchSize, size, size, 3] as [number, number, number, number], data: randomPixels(random, batchSize, size) };
+  const styleImage = { shape: [1, size, size, 3] as [number, number, number, number], data: randomPixels(random, 1, size) };
+  const { options, arch, variables } = styleStepModel(stepArguments, batchSize, `bench-workers-${workers}`, workers);
   const optimizer = tf.train.adam(options.lr);
   let run: (step: number) => Promise<unknown>;
   let times: () => Record<string, number> | undefined = () => undefined;
   let close: () => Promise<void>;
   if (workers === 1) {
-    const network = await loadRunLossNetwork(options);
-    const loss = resolvePerceptualLossOptions(options.loss, network.taps);
     const style = tf.tensor4d(styleImage.data, styleImage.shape);
-    const styleGrams = styleTargets(network, style, loss.styleLayers);
+    const { network, loss, styleGrams, dispose } = await styleStepLoss(options, style);
     const content = tf.tensor4d(batch.data, batch.shape);
     run = (step) => trainStep({ arch, variables, network, loss, styleGrams, optimizer }, content, content, step);
     close = async () => {
-      tf.dispose([style, content, ...Object.values(styleGrams)]);
-      network.dispose();
+      tf.dispose([style, content]);
+      dispose();
     };
   } else {
     const trainer = await startDataParallel({ options, arch, styleImage, runDir: '(benchmark)' });

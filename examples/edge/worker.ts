@@ -10,9 +10,9 @@
  */
 import tfjsSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm';
 import kernels from 'perceptual/wasm/perceptual-kernels.wasm';
-import rainPrincess from 'perceptual/models/rain_princess.safetensors';
+import laMuse from 'perceptual/models/la_muse.safetensors';
 import wave from 'perceptual/models/wave.safetensors';
 import srX4 from 'perceptual/models/sr-x4.safetensors';
 import { createEdgeWorker } from 'perceptual/edge';
 
-export default createEdgeWorker({ models: { rain_princess: rainPrincess, wave, 'sr-x4': srX4 }, wasm: { tfjsSimd, kernels } });
+export default createEdgeWorker({ models: { la_muse: laMuse, wave, 'sr-x4': srX4 }, wasm: { tfjsSimd, kernels } });

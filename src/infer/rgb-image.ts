@@ -3,16 +3,9 @@
  * on 8-bit RGB images (src/pixels.ts): padding to a multiple, cutting a
  * rectangle, cropping, and area downscaling (for the statistics pass).
  */
+import { mirrorIndex } from '../mirror-index.js';
 import type { RgbImage } from '../pixels.js';
 import type { Rect } from './tile-plan.js';
-
-/** Reflection index (x[-1] = x[1], x[n] = x[n - 2]), repeated for short axes; a 1-pixel axis replicates. */
-function reflect(i: number, n: number): number {
-  if (n === 1) return 0;
-  const period = 2 * (n - 1);
-  const j = ((i % period) + period) % period;
-  return j < n ? j : period - j;
-}
 
 /**
  * Reflection-pads the bottom and right to multiples of `multiple`, as
@@ -26,9 +19,9 @@ export function padRgbToMultiple(image: RgbImage, multiple: number): RgbImage {
   if (width === image.width && height === image.height) return image;
   const data = new Uint8Array(width * height * 3);
   for (let y = 0; y < height; y++) {
-    const sy = reflect(y, image.height);
+    const sy = mirrorIndex(y, image.height, 'reflect');
     for (let x = 0; x < width; x++) {
-      const src = (sy * image.width + reflect(x, image.width)) * 3;
+      const src = (sy * image.width + mirrorIndex(x, image.width, 'reflect')) * 3;
       const dst = (y * width + x) * 3;
       data[dst] = image.data[src]!;
       data[dst + 1] = image.data[src + 1]!;

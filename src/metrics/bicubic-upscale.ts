@@ -14,17 +14,11 @@
  *   and clamped back to 8 bits, as MATLAB's uint8 path does.
  * The output is float [0, 1]: rounded to 8-bit levels for 8-bit input.
  */
+import { mirrorIndex } from '../mirror-index.js';
 import { checkHwcImage, type FloatImage } from '../pixels.js';
 import { checkInteger } from '../validate.js';
 import type { MetricImage } from './metric-image.js';
 import { cubicKernel } from '../data/bicubic.js';
-
-/** Half-sample symmetric index into 0..n-1 (MATLAB imresize's boundary rule). */
-export function mirrorIndex(i: number, n: number): number {
-  const period = 2 * n;
-  const m = ((i % period) + period) % period;
-  return m < n ? m : period - 1 - m;
-}
 
 /** Per output index: 4 input indices and normalised weights. */
 function contributions(outSize: number, inSize: number, scale: number): { index: Int32Array; weight: Float64Array } {
@@ -38,7 +32,7 @@ function contributions(outSize: number, inSize: number, scale: number): { index:
       const w = cubicKernel(x - (base + k), -0.5);
       weight[i * 4 + k] = w;
       sum += w;
-      index[i * 4 + k] = mirrorIndex(base + k, inSize);
+      index[i * 4 + k] = mirrorIndex(base + k, inSize, 'symmetric');
     }
     for (let k = 0; k < 4; k++) weight[i * 4 + k] = weight[i * 4 + k]! / sum;
   }

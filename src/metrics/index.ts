@@ -5,7 +5,7 @@
  * arrays: no tfjs, no Node APIs (usable in browsers).
  */
 export type { FloatImage } from '../pixels.js';
-export { bicubicUpscale, mirrorIndex } from './bicubic-upscale.js';
+export { bicubicUpscale } from './bicubic-upscale.js';
 export { type ImageQuality, imageQuality } from './image-quality.js';
 export { channelPlane, cropBorder, type MetricImage, quantizeImage, type Uint8Image } from './metric-image.js';
 export { METRIC_CHANNELS, type MetricChannel, type MetricOptions, type MetricPlanes, metricPlanes } from './metric-options.js';

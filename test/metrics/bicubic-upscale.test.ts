@@ -1,9 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { bicubicUpscale, mirrorIndex } from '../../src/metrics/index.js';
+import { bicubicUpscale } from '../../src/metrics/index.js';
+import { mirrorIndex } from '../../src/mirror-index.js';
 
 test('MATLAB boundary: half-sample symmetric mirroring', () => {
-  assert.equal([-3, -2, -1, 0, 4, 5, 6, 7].map((i) => mirrorIndex(i, 5)), [2, 1, 0, 0, 4, 4, 3, 2]);
+  assert.equal([-3, -2, -1, 0, 4, 5, 6, 7].map((i) => mirrorIndex(i, 5, 'symmetric')), [2, 1, 0, 0, 4, 4, 3, 2]);
 });
 
 test('x2 of [100, 200] by hand with Keys a = -0.5 and mirrored edges', () => {

@@ -62,7 +62,7 @@ for (const name of ['workerd', 'deno'] as const) {
     const runtime = await startRuntime(name, { built, port: await freePort() });
     try {
       const models = (await (await fetch(`${runtime.url}/v1/models`)).json()) as { name: string; task: string; scale: number }[];
-      assert.equal(models.map((m) => [m.name, m.task, m.scale]), [['rain_princess', 'style', 1], ['wave', 'style', 1], ['sr-x4', 'sr', 4]]);
+      assert.equal(models.map((m) => [m.name, m.task, m.scale]), [['la_muse', 'style', 1], ['wave', 'style', 1], ['sr-x4', 'sr', 4]]);
       const styled = await post(`${runtime.url}/v1/stylize/wave`, styleInput);
       assert.equal([styled.width, styled.height], [64, 48]);
       assert.ok(maxDiff(styled.data, styleInput.data) > 32, 'the output differs from the input');

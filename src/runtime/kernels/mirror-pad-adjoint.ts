@@ -12,20 +12,9 @@
  * backend's heap.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { mirrorIndex } from '../../mirror-index.js';
 import { MIRROR_PAD_ADJOINT_KERNEL } from '../kernel-names.js';
 import type { WasmBackendHeap } from './wasm-heap.js';
-
-/**
- * The index of x that padded index `p` copies along an axis of length `n`
- * padded by `before` (reflect: the edge is not repeated; symmetric: it is).
- */
-function mirroredIndex(p: number, n: number, before: number, mode: 'reflect' | 'symmetric'): number {
-  const q = p - before;
-  const shift = mode === 'reflect' ? 0 : 1;
-  if (q < 0) return -q - shift;
-  if (q >= n) return 2 * n - 2 + shift - q;
-  return q;
-}
 
 /**
  * Adds each element of `dy` (shape `dyShape`, the padded shape) onto the
@@ -45,7 +34,7 @@ function foldMirrorPad(dy: Float32Array, dyShape: readonly number[], paddings: R
   const xStrides = new Array<number>(rank);
   for (let axis = rank - 1, stride = 1; axis >= 0; stride *= xShape[axis]!, axis--) xStrides[axis] = stride;
   const sources = Array.from({ length: outer }, (_, axis) =>
-    Int32Array.from({ length: dyShape[axis]! }, (_, p) => mirroredIndex(p, xShape[axis]!, paddings[axis]![0], mode) * xStrides[axis]!),
+    Int32Array.from({ length: dyShape[axis]! }, (_, p) => mirrorIndex(p - paddings[axis]![0], xShape[axis]!, mode) * xStrides[axis]!),
   );
   const index = new Array<number>(outer).fill(0);
   const count = dyShape.slice(0, outer).reduce((a, b) => a * b, 1);
