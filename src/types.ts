@@ -55,6 +55,14 @@ export interface StyleArch {
   readonly width: number;
   readonly residualBlocks: number;
   readonly upsample: 'resize' | 'transpose';
+  /**
+   * Kernel size of the first conv `c1` (odd; paper and ml5 9). Smaller kernels
+   * make a slim network faster: at width 0.25 the two full-resolution 9x9
+   * convs with three-channel sides cost more than the residual trunk.
+   */
+  readonly c1Kernel: number;
+  /** Kernel size of the last conv `out` (odd; paper and ml5 9). */
+  readonly outKernel: number;
 }
 
 /** A super-resolution network's configuration (SPEC section 4). */

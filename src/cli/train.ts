@@ -26,6 +26,8 @@ interface TrainCliOptions
   width?: number;
   filters?: number;
   residualBlocks?: number;
+  c1Kernel?: number;
+  outKernel?: number;
   upsample?: 'resize' | 'transpose' | 'shuffle';
   degradation?: TrainOptions['degradation'];
   flip: boolean;
@@ -56,6 +58,8 @@ function subcommand(context: CliContext, task: TrainTask): Command {
     .option('--lr <lr>', 'Adam learning rate (default 1e-3)', parseNumber)
     .option('--lr-decay <d>', 'inverse-time decay: lr / (1 + d * step) (default 0)', parseNonNegative)
     .option('--residual-blocks <n>', 'residual blocks', parseInteger)
+    .option('--c1-kernel <k>', `kernel size of the first conv (odd; default ${task === 'sr' ? "9, 5 with --upsample shuffle" : '9; 5 makes a slim student faster'})`, parseInteger)
+    .option('--out-kernel <k>', `kernel size of the last conv (odd; default ${task === 'sr' ? "9, 3 with --upsample shuffle" : '9; 3 makes a slim student faster'})`, parseInteger)
     .addOption(task !== 'sr'
       ? new Option('--upsample <mode>', 'upsampling').choices(['resize', 'transpose'])
       : new Option('--upsample <mode>', "upsampling: the paper's resize-conv or transposed-conv stages, or shuffle (sub-pixel head, every conv at low resolution; default resize)").choices(['resize', 'transpose', 'shuffle']))
@@ -139,6 +143,8 @@ async function toTrainOptions(task: TrainTask, o: TrainCliOptions): Promise<Trai
   if (o.width !== undefined) arch.width = o.width;
   if (o.residualBlocks !== undefined) arch.residualBlocks = o.residualBlocks;
   if (o.upsample !== undefined) arch.upsample = o.upsample;
+  if (o.c1Kernel !== undefined) arch.c1Kernel = o.c1Kernel;
+  if (o.outKernel !== undefined) arch.outKernel = o.outKernel;
   if (o.scale !== undefined) arch.scale = o.scale;
   if (o.filters !== undefined) arch.filters = o.filters;
   return {

@@ -10,7 +10,7 @@ import type { TransformArch } from '../types.js';
  * (SPEC section 4): each KxK conv at 1/s of the input resolution adds
  * s (K - 1) / 2; nearest-neighbour and bilinear resampling add a pixel of
  * slack at their resolution.
- * - style: c9 (4) + d1 (1) + d2 (2) + 2 R convs at 1/4 (8 R) + u1 (2 + 2) + u2 (1 + 1) + out c9 (4)
+ * - style: cK1 ((K1 - 1) / 2) + d1 (1) + d2 (2) + 2 R convs at 1/4 (8 R) + u1 (2 + 2) + u2 (1 + 1) + out cKo ((Ko - 1) / 2)
  * - SR x f, the paper's head: cK1 ((K1 - 1) / 2) + 2 R convs (2 R) + per 2x stage a 3x3 conv and a
  *   resize (2 / 2^i) + out cKo at f x ((Ko - 1) / 2f)
  * - SR sub-pixel head: cK1 + 2 R convs + out cKo, all at the input resolution ((Ko - 1) / 2)
@@ -18,7 +18,7 @@ import type { TransformArch } from '../types.js';
  * @example receptiveRadius(DEFAULT_STYLE_ARCH) // 57
  */
 export function receptiveRadius(arch: TransformArch): number {
-  if (arch.task === 'style') return 4 + 1 + 2 + 8 * arch.residualBlocks + 4 + 2 + 4;
+  if (arch.task === 'style') return (arch.c1Kernel - 1) / 2 + 1 + 2 + 8 * arch.residualBlocks + 4 + 2 + (arch.outKernel - 1) / 2;
   let radius = (arch.c1Kernel - 1) / 2 + 2 * arch.residualBlocks + (arch.skip === 'bicubic' ? 2 : 1);
   if (arch.upsample === 'shuffle') return Math.ceil(radius + (arch.outKernel - 1) / 2);
   const stages = Math.round(Math.log2(arch.scale));

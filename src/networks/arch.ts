@@ -14,6 +14,8 @@ export const DEFAULT_STYLE_ARCH: StyleArch = Object.freeze({
   width: 1,
   residualBlocks: 5,
   upsample: 'resize',
+  c1Kernel: 9,
+  outKernel: 9,
 });
 
 /** The paper's x4 super-resolution network (64 filters, 4 residual blocks, 9x9 first and last convs), with a bilinear global skip. */
@@ -49,6 +51,12 @@ const archInteger = (value: unknown, path: string, min: number, max: number): nu
 /** An arch given as an object, or none (the defaults). */
 const archObject = (value: unknown, path: string): Record<string, unknown> => (value === undefined ? {} : plainObject(value, path));
 
+function checkOddKernel(value: unknown, path: string): number {
+  const k = archInteger(value, path, 1, MAX_KERNEL);
+  if (k % 2 === 0) throw optionRangeError(path, `an odd integer in [1, ${MAX_KERNEL}] (a centred kernel)`, k);
+  return k;
+}
+
 /**
  * Merges a partial style arch over DEFAULT_STYLE_ARCH and validates it. The
  * `ml5` variant defaults to (and requires) `upsample: 'transpose'`.
@@ -71,13 +79,12 @@ export function resolveStyleArch(partial?: Partial<StyleArch>, path = 'arch'): S
   if (variant === 'ml5' && upsample !== 'transpose') {
     throw optionRangeError(`${path}.upsample`, "'transpose' for the ml5 variant (its checkpoints use transposed convs)", upsample);
   }
-  return Object.freeze({ task: 'style', variant, width, residualBlocks, upsample });
-}
-
-function checkOddKernel(value: unknown, path: string): number {
-  const k = archInteger(value, path, 1, MAX_KERNEL);
-  if (k % 2 === 0) throw optionRangeError(path, `an odd integer in [1, ${MAX_KERNEL}] (a centred kernel)`, k);
-  return k;
+  const c1Kernel = checkOddKernel(input.c1Kernel ?? DEFAULT_STYLE_ARCH.c1Kernel, `${path}.c1Kernel`);
+  const outKernel = checkOddKernel(input.outKernel ?? DEFAULT_STYLE_ARCH.outKernel, `${path}.outKernel`);
+  if (variant === 'ml5' && (c1Kernel !== 9 || outKernel !== 9)) {
+    throw optionRangeError(`${path}.${c1Kernel !== 9 ? 'c1Kernel' : 'outKernel'}`, '9 for the ml5 variant (its checkpoints use 9x9 first and last convs)', c1Kernel !== 9 ? c1Kernel : outKernel);
+  }
+  return Object.freeze({ task: 'style', variant, width, residualBlocks, upsample, c1Kernel, outKernel });
 }
 
 /**

@@ -42,7 +42,7 @@ export function styleParamSpecs(arch: StyleArch): ParamSpec[] {
   const [c32, c64, c128] = styleChannels(arch);
   const upKernel = (cin: number, cout: number): number[] => (arch.upsample === 'transpose' ? [3, 3, cout, cin] : [3, 3, cin, cout]);
   const specs: ParamSpec[] = [
-    { name: 'c1.kernel', shape: [9, 9, 3, c32] },
+    { name: 'c1.kernel', shape: [arch.c1Kernel, arch.c1Kernel, 3, c32] },
     ...normSpecs('c1.norm', c32),
     { name: 'd1.kernel', shape: [3, 3, c32, c64] },
     ...normSpecs('d1.norm', c64),
@@ -62,7 +62,7 @@ export function styleParamSpecs(arch: StyleArch): ParamSpec[] {
     ...normSpecs('u1.norm', c64),
     { name: 'u2.kernel', shape: upKernel(c64, c32) },
     ...normSpecs('u2.norm', c32),
-    { name: 'out.kernel', shape: [9, 9, c32, 3] },
+    { name: 'out.kernel', shape: [arch.outKernel, arch.outKernel, c32, 3] },
   );
   if (arch.variant === 'ml5') specs.push(...normSpecs('out.norm', 3));
   else specs.push({ name: 'out.bias', shape: [3] });

@@ -237,7 +237,7 @@ async function initialParams(path: string | null, arch: TransformArch): Promise<
     if (JSON.stringify(model.arch) !== JSON.stringify(arch)) {
       throw optionRangeError(
         'options.init (--init)',
-        `a model with this run's architecture ${JSON.stringify(arch)}, but it has ${JSON.stringify(model.arch)}; pass the model's --width/--residual-blocks/--upsample (or --filters/--scale)`,
+        `a model with this run's architecture ${JSON.stringify(arch)}, but it has ${JSON.stringify(model.arch)}; pass the model's --width/--residual-blocks/--upsample/--c1-kernel/--out-kernel (or --filters/--scale)`,
         path,
       );
     }

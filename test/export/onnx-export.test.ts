@@ -102,6 +102,16 @@ for (const upsample of ['resize', 'transpose'] as const) {
   });
 }
 
+test('style network with a 5x5 first and 3x3 last conv matches onnxruntime-web', async () => {
+  const model = smallModel(resolveStyleArch({ width: 0.25, residualBlocks: 1, c1Kernel: 5, outKernel: 3 }), 1);
+  try {
+    const diff = await roundTrip(model, [1, 18, 27, 3]);
+    assert.ok(diff < TOLERANCE, `max abs diff ${diff}`);
+  } finally {
+    tf.dispose(Object.values(model.params));
+  }
+});
+
 test('style network: the batch dimension is dynamic (2 images normalised separately)', async () => {
   const model = smallModel(resolveStyleArch({ width: 0.25, residualBlocks: 1 }), 2);
   try {

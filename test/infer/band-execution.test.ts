@@ -36,10 +36,10 @@ function onlyBand(calls: { pads: number; sums: number }): RowBand {
 }
 
 for (const backend of TEST_BACKENDS) {
-  test(`${backend}: one band through the band execution equals the whole-image lean run (johnson resize and transpose, ml5)`, async () => {
+  test(`${backend}: one band through the band execution equals the whole-image lean run (johnson resize, with 5x5/3x3 ends and transpose, ml5)`, async () => {
     await useBackend(backend);
     const x = tf.tensor4d(lcgValues(20 * 12 * 3, 1, 0, 1), [1, 20, 12, 3]);
-    const archs = [resolveStyleArch({ width: 0.125, residualBlocks: 1 }), resolveStyleArch({ width: 0.125, residualBlocks: 1, upsample: 'transpose' }), resolveStyleArch({ variant: 'ml5', width: 0.125, residualBlocks: 1 })];
+    const archs = [resolveStyleArch({ width: 0.125, residualBlocks: 1 }), resolveStyleArch({ width: 0.125, residualBlocks: 1, c1Kernel: 5, outKernel: 3 }), resolveStyleArch({ width: 0.125, residualBlocks: 1, upsample: 'transpose' }), resolveStyleArch({ variant: 'ml5', width: 0.125, residualBlocks: 1 })];
     for (const arch of archs) {
       const params = initParams(arch, 2);
       const calls = { pads: 0, sums: 0 };

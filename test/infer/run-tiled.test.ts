@@ -95,6 +95,19 @@ test('tiled style with whole-image statistics equals the whole image; per-tile s
   assert.ok(seams < exact, 'per-tile statistics are worse');
 });
 
+test('style radius counts the first and last kernels: 57 for 9x9 ends, 52 for 5x5 and 3x3; tiling such a model stays exact', async () => {
+  assert.is(receptiveRadius(resolveStyleArch()), 57);
+  // c5 (2) + d1 (1) + d2 (2) + 10 res convs at 1/4 (40) + u1 (4) + u2 (2) + out c3 (1)
+  const arch = resolveStyleArch({ width: 0.25, residualBlocks: 1, c1Kernel: 5, outKernel: 3 });
+  assert.is(receptiveRadius(resolveStyleArch({ c1Kernel: 5, outKernel: 3 })), 52);
+  const model = makeModel(arch);
+  const image = pattern(128, 96);
+  const whole = await inferImage(model, image, { tiling: 'never' });
+  const shared = await inferImage(model, image, { tiling: 'always', tile: 64 });
+  const exact = psnr(whole.data, shared.data);
+  assert.ok(exact > 40, `shared statistics: ${exact} dB`);
+});
+
 test('approximate (downscaled) statistics made exact layer by layer by refine passes', async () => {
   const model = makeModel(SMALL_STYLE);
   const image = pattern(96, 96);

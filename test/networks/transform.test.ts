@@ -27,6 +27,20 @@ test('style arch validation: TypeError for wrong types, RangeError for bad value
   throwsOption(() => resolveStyleArch({ task: 'sr' } as never), RangeError, /^arch\.task must be one of style/);
   throwsOption(() => resolveStyleArch({ widht: 1 } as never), RangeError, /^arch\.widht must be absent \(known keys: task, variant, width/);
   throwsOption(() => resolveStyleArch(null as never), TypeError, /^arch must be an object \(received null\)/);
+  throwsOption(() => resolveStyleArch({ c1Kernel: 6 }), RangeError, /^arch\.c1Kernel must be an odd integer in \[1, 15\] \(a centred kernel\) \(received 6\)/);
+  throwsOption(() => resolveStyleArch({ variant: 'ml5', outKernel: 3 }), RangeError, /^arch\.outKernel must be 9 for the ml5 variant .*\(received 3\)/);
+});
+
+test('style kernel sizes: default 9, and they set the shapes of c1 and out only', () => {
+  assert.is(resolveStyleArch().c1Kernel, 9);
+  assert.is(resolveStyleArch({ variant: 'ml5' }).outKernel, 9);
+  const specs = new Map(transformParamSpecs(resolveStyleArch({ width: 0.25, residualBlocks: 1, c1Kernel: 5, outKernel: 3 })).map((s) => [s.name, s.shape]));
+  assert.equal(specs.get('c1.kernel'), [5, 5, 3, 8]);
+  assert.equal(specs.get('out.kernel'), [3, 3, 8, 3]);
+  assert.equal(specs.get('res0.conv1.kernel'), [3, 3, 32, 32]);
+  // A model file written before the fields existed reads as 9x9.
+  const old = parseArch('{"task":"style","variant":"johnson","width":0.25,"residualBlocks":3,"upsample":"resize"}');
+  assert.equal(old, { task: 'style', variant: 'johnson', width: 0.25, residualBlocks: 3, upsample: 'resize', c1Kernel: 9, outKernel: 9 });
 });
 
 test('sr arch validation', () => {

@@ -65,7 +65,7 @@ test.after(async () => {
 
 test('maps Variable, Variable_1..47 by index: kernel, IN shift (beta), IN scale (gamma)', async () => {
   const model = await loadTransformModel(good);
-  assert.equal(model.arch, { task: 'style', variant: 'ml5', width: 1, residualBlocks: 5, upsample: 'transpose' });
+  assert.equal(model.arch, { task: 'style', variant: 'ml5', width: 1, residualBlocks: 5, upsample: 'transpose', c1Kernel: 9, outKernel: 9 });
   const roles: Record<number, string> = {
     0: 'c1.kernel', 1: 'c1.norm.beta', 2: 'c1.norm.gamma', 3: 'd1.kernel', 8: 'd2.norm.gamma',
     9: 'res0.conv1.kernel', 10: 'res0.norm1.beta', 12: 'res0.conv2.kernel', 14: 'res0.norm2.gamma',
