@@ -10,6 +10,7 @@
 import { open, stat } from 'node:fs/promises';
 import { Command } from 'commander';
 import { optionRangeError, perceptualError } from '../errors.js';
+import { parseArch } from '../networks/arch.js';
 import type { ServiceModel } from '../serve/handler.js';
 import type { InferencePool } from '../serve/pool-types.js';
 import { checkInteger, positiveNumber } from '../validate.js';
@@ -138,9 +139,10 @@ export function parseModelSpecs(values: readonly string[]): { name: string; file
 }
 
 /**
- * The `arch` JSON from a model file's safetensors header (8-byte length,
- * then JSON: SPEC section 5), without reading the tensors; null for an ml5
- * checkpoint folder or a header without one.
+ * The arch of a model file, from its safetensors header (8-byte length,
+ * then JSON: SPEC section 5) without reading the tensors, with the defaults
+ * of fields the file predates; null for an ml5 checkpoint folder or a header
+ * without a valid one.
  * @throws PerceptualError E_IO when the path cannot be opened
  */
 export async function readModelArch(path: string): Promise<unknown> {
@@ -157,7 +159,8 @@ export async function readModelArch(path: string): Promise<unknown> {
     const header = Buffer.alloc(length);
     await file.read(header, 0, length, 8);
     const meta = (JSON.parse(header.toString('utf8')) as { __metadata__?: { arch?: string } }).__metadata__;
-    return meta?.arch ? JSON.parse(meta.arch) : null;
+    // Resolved, so that fields a file predates (a style model's kernel sizes) take their defaults.
+    return meta?.arch ? parseArch(meta.arch, path) : null;
   } catch {
     return null; // the pool's own load reports a malformed file with the full reason
   } finally {

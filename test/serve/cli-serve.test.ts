@@ -2,6 +2,8 @@
  * `perceptual serve` in-process: starts on 127.0.0.1 port 0 with the
  * in-process pool, answers real requests, then shuts down when told to.
  */
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { memoryContext } from '../../src/cli/context.js';
@@ -57,6 +59,15 @@ test('serve rejects bad --model values with the exit code for usage errors', asy
   assert.is(context.exitCode, 3);
   assert.match(context.err(), /E_IO: Cannot open the model \/nonexistent\/model\.safetensors/);
   assert.is(await readModelArch(files.style).then((arch) => (arch as { task: string }).task), 'style');
+});
+
+test('readModelArch fills the fields a model file predates: a bundled style model written before the kernel sizes reads as 9x9', async () => {
+  const path = fileURLToPath(new URL('../../models/candy.safetensors', import.meta.url));
+  const bytes = await readFile(path);
+  const header = bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString('utf8');
+  const raw = JSON.parse(JSON.parse(header).__metadata__.arch) as Record<string, unknown>;
+  assert.ok(!('c1Kernel' in raw), 'the file has no kernel sizes, so this test reads the defaulting path');
+  assert.equal(await readModelArch(path), { ...raw, c1Kernel: 9, outKernel: 9 });
 });
 
 test.run();
