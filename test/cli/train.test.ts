@@ -12,7 +12,7 @@ import { parseCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.js';
 import { parseSafetensors } from '../../src/weights/safetensors.js';
 import { resolveStyleArch } from '../../src/networks/arch.js';
 import { initParams } from '../../src/networks/init.js';
-import { saveModel } from '../../src/weights/model-file.node.js';
+import { loadModel, saveModel } from '../../src/weights/model-file.node.js';
 import { writeRunConfig } from '../../src/train/run-dir.js';
 import { resolveTrainOptions } from '../../src/train/train-options.js';
 import { writeSyntheticImages } from '../train/fixtures/synthetic-images.js';
@@ -95,9 +95,12 @@ test('train distill --teacher-margin reaches config.json; the flag is distill\'s
   const context = memoryContext();
   const code = await runCli(['train', 'distill', '--backend', 'cpu', '--data', data, '--teacher', teacher, '--teacher-margin', '8', '--out', join(work, 'student.safetensors'),
     '--run-dir', runDir, '--pixel-weight', '1', '--content-weight', '0', '--width', '0.0625', '--residual-blocks', '1', '--image-size', '16',
-    '--batch-size', '1', '--iterations', '1', '--preview-every', '0'], context);
+    '--c1-kernel', '5', '--out-kernel', '3', '--batch-size', '1', '--iterations', '1', '--preview-every', '0'], context);
   assert.is(code, 0, context.err());
   assert.is(JSON.parse(await readFile(join(runDir, 'config.json'), 'utf8')).options.teacherMargin, 8);
+  const student = await loadModel(join(work, 'student.safetensors'));
+  assert.equal([student.arch.task === 'style' && student.arch.c1Kernel, student.params['c1.kernel']!.shape, student.params['out.kernel']!.shape], [5, [5, 5, 3, 2], [3, 3, 2, 3]]);
+  tf.dispose(Object.values(student.params));
   const style = memoryContext();
   assert.is(await runCli(['train', 'style', '--backend', 'cpu', '--data', data, '--style', join(data, 'img0.png'), '--out', join(work, 's.safetensors'), '--teacher-margin', '8'], style), 2);
   assert.match(style.err(), /unknown option '--teacher-margin'/);
