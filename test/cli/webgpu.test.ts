@@ -31,7 +31,7 @@ import { decode, encode, testImage } from '../serve/fixtures.js';
 import { cli, tempDir } from './helpers.js';
 
 /** The smallest tiles of each bundled model (its overlap; SR's floor), on images just large enough for four. */
-const STYLE = { model: 'wave', width: 64, height: 48, tile: 44 } as const;
+const STYLE = { model: 'wave', width: 64, height: 48, tile: 36 } as const;
 const SR = { model: 'sr-x4', width: 24, height: 20, tile: 16 } as const;
 
 const skip = webGpuSkipReason();
